@@ -480,11 +480,23 @@ def find_tool(name: str) -> str | None:
     return shutil.which(name)
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGKILL when this script dies, so a killed fetch leaves no
+    transfer tool writing into the work directory."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 def run_tool(argv: list, env: dict | None = None, what: str = "") -> None:
     shown = " ".join(argv)
     log("running: %s" % shown)
     try:
-        proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
     except OSError as exc:
         raise DataError("cannot run %s: %s" % (argv[0], exc), EXIT_CONFIG)
     if proc.returncode != 0:
@@ -1024,7 +1036,13 @@ def fetch(spec: dict, dest: str | None = None, force: bool = False) -> dict:
     if lay["in_place"]:
         os.makedirs(lay["dest"], exist_ok=True)
     with _Lock(lay["lock"]):
-        return _fetch_locked(spec, lay, key, identity, ctx, force)
+        try:
+            return _fetch_locked(spec, lay, key, identity, ctx, force)
+        except DataError as exc:
+            if exc.code == EXIT_VERIFY:
+                # nothing in the work directory is worth resuming
+                _rm(lay["work"])
+            raise
 
 
 def _fetch_locked(spec: dict, lay: dict, key: str, identity: str, ctx: dict, force: bool) -> dict:

@@ -1,0 +1,76 @@
+"""`nautiform compile` and `nautiform check`."""
+from __future__ import annotations
+
+import difflib
+import sys
+from collections import Counter
+from pathlib import Path
+
+from .. import report
+from ..pipeline import Result, compile_file
+from ..writer import NotOurs, read_tree, write_tree
+
+
+def _report(result: Result, path: Path, fmt: str) -> None:
+    if fmt == "json":
+        print(report.as_json(result.diagnostics))
+    elif result.diagnostics:
+        print(report.text(result.diagnostics, report.source_lines_of(path)), file=sys.stderr)
+
+
+def compile_project(path: Path, out: Path, fmt: str = "text") -> int:
+    result = compile_file(path, out)
+    _report(result, path, fmt)
+    if not result.ok:
+        print(f"nothing written: {out}/ is unchanged", file=sys.stderr)
+        return 1
+    try:
+        write_tree(out, result.files)
+    except NotOurs as exc:
+        print(f"error: {out}/ holds files nautiform did not write: {', '.join(exc.args[0][:5])}\n"
+              f"  hint: choose an empty or generated directory with --out; nothing was changed", file=sys.stderr)
+        return 1
+    kinds = Counter(_kind(data) for name, data in result.files.items() if name != "kustomization.yaml")
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    if fmt != "json":
+        print(f"compiled {path.name} -> {out}/ ({summary})")
+    return 0
+
+
+def check_project(path: Path, out: Path, fmt: str = "text") -> int:
+    result = compile_file(path, out)
+    _report(result, path, fmt)
+    if not result.ok:
+        return 1
+    have = read_tree(out)
+    diff = tree_diff(have, result.files, out)
+    if not diff:
+        if fmt != "json":
+            print(f"{out}/ is up to date with {path.name}")
+        return 0
+    print("".join(diff), end="")
+    print(f"\n{out}/ does not match {path.name}\n  hint: run `nautiform compile {path}` and commit the result; "
+          f"never edit {out}/ by hand", file=sys.stderr)
+    return 1
+
+
+def tree_diff(have: dict[str, bytes], want: dict[str, bytes], out: Path) -> list[str]:
+    lines: list[str] = []
+    for name in sorted(set(have) | set(want)):
+        a, b = have.get(name), want.get(name)
+        if a == b:
+            continue
+        old = a.decode("utf-8", "replace").splitlines(keepends=True) if a is not None else []
+        new = b.decode("utf-8", "replace").splitlines(keepends=True) if b is not None else []
+        lines += difflib.unified_diff(old, new, f"{out}/{name}" if a is not None else "/dev/null",
+                                      f"compiled/{name}" if b is not None else "/dev/null")
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+    return lines
+
+
+def _kind(data: bytes) -> str:
+    for line in data.decode("utf-8").splitlines():
+        if line.startswith("kind: "):
+            return line[6:]
+    return "?"

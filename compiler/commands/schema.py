@@ -1,0 +1,15 @@
+"""`nautiform schema`: the JSON Schema of project.yaml, for editors and CI."""
+from __future__ import annotations
+
+import json
+
+SCHEMA_ID = "https://nautiform.dev/schemas/project.schema.json"
+
+
+def schema_text() -> str:
+    from ..model import Project
+
+    schema = Project.model_json_schema()
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
+              "title": "nautiform project.yaml", **schema}
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,84 @@
+"""Stage 4, expand: a sweep becomes a numbered list of points, in declared order.
+
+Grid points are never materialised: point i is the mixed-radix reading of i over
+the axes (last axis fastest, like itertools.product), so a grid's data grows with
+the number of axis values, not the number of points. Explicit and random points
+are stored as one column of values per parameter.
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from .model import SweepSpec
+
+# Indexed Jobs beyond 100,000 completions lose per-index backoff and are soft-limited
+# by the API server (pkg/apis/batch/validation: completionsSoftLimit).
+MAX_POINTS = 100_000
+
+
+@dataclass(frozen=True)
+class Sweep:
+    mode: str  # "grid" | "table"
+    params: tuple[str, ...]
+    columns: dict  # param -> tuple of rendered values (grid: axis values; table: one per point)
+    size: int
+
+    def point(self, index: int) -> dict:
+        if self.mode == "table":
+            return {p: self.columns[p][index] for p in self.params}
+        out = {}
+        for p in reversed(self.params):
+            axis = self.columns[p]
+            index, digit = divmod(index, len(axis))
+            out[p] = axis[digit]
+        return {p: out[p] for p in self.params}
+
+
+def render_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def expand(spec: SweepSpec) -> Sweep:
+    if spec.grid is not None:
+        params = tuple(spec.grid)
+        columns = {p: tuple(render_value(v) for v in spec.grid[p]) for p in params}
+        return Sweep("grid", params, columns, math.prod(len(c) for c in columns.values()))
+    if spec.points is not None:
+        params = tuple(dict.fromkeys(p for point in spec.points for p in point))
+        columns = {p: tuple(render_value(pt[p]) if p in pt else "" for pt in spec.points) for p in params}
+        return Sweep("table", params, columns, len(spec.points))
+    rnd = spec.random
+    if rnd.samples > MAX_POINTS:  # checked before drawing, so a huge number costs nothing
+        return Sweep("table", tuple(rnd.params), {p: () for p in rnd.params}, rnd.samples)
+    rng = random.Random(rnd.seed)
+    params = tuple(rnd.params)
+    draws = {p: [] for p in params}
+    for _ in range(rnd.samples):
+        for p in params:
+            draws[p].append(_draw(rng, rnd.params[p]))
+    return Sweep("table", params, {p: tuple(render_value(v) for v in draws[p]) for p in params}, rnd.samples)
+
+
+def _draw(rng: random.Random, dist):
+    if dist.choice is not None:
+        return dist.choice[rng.randrange(len(dist.choice))]
+    if dist.randint is not None:
+        return rng.randint(*dist.randint)
+    if dist.uniform is not None:
+        return float(f"{rng.uniform(*dist.uniform):.6g}")
+    low, high = dist.loguniform
+    return float(f"{math.exp(rng.uniform(math.log(low), math.log(high))):.6g}")
+
+
+def missing_in_points(spec: SweepSpec) -> list[tuple[int, str]]:
+    """(point index, parameter) pairs where an explicit point lacks a parameter others have."""
+    if spec.points is None:
+        return []
+    params = list(dict.fromkeys(p for point in spec.points for p in point))
+    return [(i, p) for i, point in enumerate(spec.points) for p in params if p not in point]

@@ -1,0 +1,140 @@
+"""Value types of project.yaml with their own validation and JSON Schema.
+
+Each is a PlainValidator so pydantic reports one clear error per value (no
+union noise), with a hint carried in the error context.
+"""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Union
+
+from pydantic import PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from . import quantity
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PARAM_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def fail(kind: str, message: str, hint: str = "") -> PydanticCustomError:
+    return PydanticCustomError(kind, message, {"hint": hint})
+
+
+def _quantity(value: Any) -> Union[int, float, str]:
+    try:
+        q = quantity.parse(value)
+    except quantity.QuantityError as exc:
+        raise fail("quantity", str(exc), exc.hint) from None
+    if q <= 0:
+        raise fail("quantity", f"{value!r} must be greater than zero", "remove the field to request nothing")
+    return value
+
+
+def _duration(value: Any) -> int:
+    if isinstance(value, bool):
+        raise fail("duration", f"expected a duration such as 90s, 30m, 6h or 7d, got {value!r}")
+    if isinstance(value, int):
+        seconds = value
+    elif isinstance(value, str) and _DURATION.match(value):
+        number, unit = _DURATION.match(value).groups()
+        seconds = int(number) * _UNITS[unit]
+    else:
+        raise fail("duration", f"expected a duration such as 90s, 30m, 6h or 7d, got {value!r}",
+                   "write a whole number followed by s, m, h or d")
+    if seconds <= 0 or seconds > 10 * 365 * 86400:
+        raise fail("duration", f"duration {value!r} is out of range", "use between 1s and 3650d")
+    return seconds
+
+
+def _string(pattern: re.Pattern, what: str, hint: str, max_len: int):
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise fail("type", f"expected {what}, got {_show(value)}", "write it as text")
+        if len(value) > max_len or not pattern.match(value):
+            raise fail("name", f"{value!r} is not {what}", hint)
+        return value
+    return check
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)
+
+
+Quantity = Annotated[Union[int, float, str], PlainValidator(_quantity), WithJsonSchema(
+    {"type": ["string", "number"], "description": "Kubernetes quantity: 500m, 4, 16Gi",
+     "pattern": r"^[+-]?(\d+\.?\d*|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$"})]
+Duration = Annotated[int, PlainValidator(_duration), WithJsonSchema(
+    {"type": ["string", "integer"], "description": "seconds, or 90s / 30m / 6h / 7d",
+     "pattern": r"^\d+[smhd]$"})]
+DnsLabel = Annotated[str, PlainValidator(_string(
+    DNS_LABEL, "a DNS-1123 label", "use lowercase letters, digits and '-', start and end with a letter or digit, "
+    "at most 63 characters", 63)), WithJsonSchema({"type": "string", "pattern": DNS_LABEL.pattern, "maxLength": 63})]
+LabelValue = Annotated[str, PlainValidator(_string(
+    LABEL_VALUE, "a valid label value", "use letters, digits, '-', '_' and '.', at most 63 characters", 63)),
+    WithJsonSchema({"type": "string", "pattern": LABEL_VALUE.pattern, "maxLength": 63})]
+EnvName = Annotated[str, PlainValidator(_string(
+    ENV_NAME, "an environment variable name", "use letters, digits and '_', not starting with a digit", 256)),
+    WithJsonSchema({"type": "string", "pattern": ENV_NAME.pattern})]
+ParamName = Annotated[str, PlainValidator(_string(
+    PARAM_NAME, "a sweep parameter name", "use lowercase letters, digits and '_' (it becomes {name} in the "
+    "command and NAME in the environment)", 63)), WithJsonSchema({"type": "string", "pattern": PARAM_NAME.pattern})]
+
+
+def _command(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        if not value.strip():
+            raise fail("command", "the command is empty")
+        return ("/bin/sh", "-c", value)
+    if isinstance(value, list) and value:
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                raise fail("command", f"command item {i} is {_show(item)}, not text",
+                           f'quote it: "{item}"' if isinstance(item, (int, float)) else "write it as text")
+        return tuple(value)
+    raise fail("command", f"expected a command (a list of arguments or one shell line), got {_show(value)}",
+               'e.g. [python, train.py, --epochs, "10"]')
+
+
+Command = Annotated[tuple[str, ...], PlainValidator(_command), WithJsonSchema(
+    {"oneOf": [{"type": "string", "minLength": 1},
+               {"type": "array", "items": {"type": "string"}, "minItems": 1}],
+     "description": "argv list, or one line run by /bin/sh -c"})]
+
+
+def _param_value(value: Any):
+    if isinstance(value, (bool, int, float, str)):
+        if isinstance(value, str) and ("\n" in value or "\x00" in value):
+            raise fail("value", "sweep values must be on one line", "remove the line break")
+        if isinstance(value, float) and value != value:
+            raise fail("value", "NaN is not a sweep value")
+        return value
+    raise fail("type", f"a sweep value must be text, a number or a boolean, got {_show(value)}")
+
+
+ParamValue = Annotated[Union[bool, int, float, str], PlainValidator(_param_value), WithJsonSchema(
+    {"type": ["string", "number", "boolean"]})]
+
+
+def _env_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise fail("type", f"environment values are text, got {_show(value)}",
+               f'quote it: "{str(value).lower() if isinstance(value, bool) else value}"')
+
+
+EnvValue = Annotated[str, PlainValidator(_env_value), WithJsonSchema({"type": "string"})]

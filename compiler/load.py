@@ -1,0 +1,220 @@
+"""Stage 1, load: YAML text -> plain dicts/lists plus the position of every key and value.
+
+We compose (not construct) with ruamel.yaml so that we decide every scalar's type
+ourselves: YAML 1.2 core types only, dates stay strings, unknown tags are refused,
+duplicate keys and alias bombs become diagnostics instead of surprises.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .errors import Diagnostic, Position, UserError, dotted
+
+# Alias expansion is counted against this budget so a "billion laughs" document
+# fails fast with a message instead of exhausting memory (issue 6).
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+
+_STD = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")}
+
+
+@dataclass
+class Loaded:
+    data: object
+    file: str
+    lines: list[str]
+    # path tuple -> (key position, value position); the root is ().
+    positions: dict[tuple, tuple[Position | None, Position]] = field(default_factory=dict)
+
+    def position(self, path: tuple, *, key: bool = False) -> Position | None:
+        """Closest known position for `path`, walking up to the parent when needed."""
+        path = tuple(path)
+        while True:
+            found = self.positions.get(path)
+            if found:
+                return (found[0] or found[1]) if key else found[1]
+            if not path:
+                return None
+            path = path[:-1]
+            key = True  # a missing child is best shown at its parent's key
+
+
+class _Converter:
+    def __init__(self, file: str):
+        self.file = file
+        self.positions: dict[tuple, tuple[Position | None, Position]] = {}
+        self.diagnostics: list[Diagnostic] = []
+        self.budget = MAX_NODES
+
+    def error(self, code: str, node, path: tuple, message: str, hint: str = "") -> None:
+        self.diagnostics.append(Diagnostic(code, message, dotted(path), _pos(node), hint, file=self.file))
+
+    def convert(self, node, path: tuple, depth: int = 0):
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooLarge(node)
+        if depth > MAX_DEPTH:
+            raise _TooDeep(node)
+        tag = node.tag if isinstance(node.tag, str) else str(node.tag)
+        kind = type(node).__name__
+        if tag not in _ALLOWED_TAGS:
+            self.error("yaml-tag", node, path, f"YAML tag {tag!r} is not supported",
+                       "remove the tag; project.yaml uses plain values only")
+            return None
+        if kind == "MappingNode":
+            return self._mapping(node, path, depth)
+        if kind == "SequenceNode":
+            return [self.convert(item, path + (i,), depth + 1)
+                    for i, item in enumerate(self._note_items(node, path))]
+        return self._scalar(node, tag, path)
+
+    def _note_items(self, node, path):
+        for i, item in enumerate(node.value):
+            self.positions[path + (i,)] = (None, _pos(item))
+        return node.value
+
+    def _mapping(self, node, path: tuple, depth: int) -> dict:
+        out: dict = {}
+        seen: dict[str, Position] = {}
+        for key_node, value_node in node.value:
+            if type(key_node).__name__ != "ScalarNode":
+                self.error("yaml-key", key_node, path, "mapping keys must be plain strings")
+                continue
+            key = key_node.value
+            if key == "<<" and key_node.tag.endswith(":merge"):
+                self._merge(out, value_node, path, depth)
+                continue
+            if key in seen:
+                first = seen[key]
+                self.error("duplicate-key", key_node, path + (key,),
+                           f"duplicate key {key!r} (first defined at line {first.line})",
+                           "keep one of them; YAML would silently use the last")
+                continue
+            seen[key] = _pos(key_node)
+            self.positions[path + (key,)] = (_pos(key_node), _pos(value_node))
+            out[key] = self.convert(value_node, path + (key,), depth + 1)
+        return out
+
+    def _merge(self, out: dict, value_node, path: tuple, depth: int) -> None:
+        sources = value_node.value if type(value_node).__name__ == "SequenceNode" else [value_node]
+        for src in sources:
+            merged = self.convert(src, path, depth + 1)
+            if not isinstance(merged, dict):
+                self.error("yaml-merge", src, path, "'<<' must merge a mapping")
+                continue
+            for k, v in merged.items():
+                out.setdefault(k, v)
+
+    def _scalar(self, node, tag: str, path: tuple):
+        text = node.value
+        if node.style:  # quoted or block scalars are always strings
+            return text
+        short = tag[len(_STD):] if tag.startswith(_STD) else "str"
+        if short == "null":
+            return None
+        if short == "bool":
+            return text.lower() == "true"
+        if short == "int":
+            return _parse_int(text)
+        if short == "float":
+            value = _parse_float(text)
+            if value is not None:
+                return value
+        return text  # str, timestamp (kept as written), anything else
+
+
+def _parse_int(text: str) -> int:
+    t = text.replace("_", "")
+    sign = -1 if t.startswith("-") else 1
+    t = t.lstrip("+-")
+    if t.startswith(("0x", "0X")):
+        return sign * int(t[2:], 16)
+    if t.startswith(("0o", "0O")):
+        return sign * int(t[2:], 8)
+    if t.startswith(("0b", "0B")):
+        return sign * int(t[2:], 2)
+    return sign * int(t or "0", 10)
+
+
+def _parse_float(text: str) -> float | None:
+    t = text.replace("_", "").lower()
+    if t in (".nan",):
+        return math.nan
+    if t.lstrip("+-") == ".inf":
+        return -math.inf if t.startswith("-") else math.inf
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
+def _pos(node) -> Position:
+    mark = node.start_mark
+    return Position(mark.line + 1, mark.column + 1)
+
+
+class _TooLarge(Exception):
+    def __init__(self, node):
+        self.node = node
+
+
+class _TooDeep(_TooLarge):
+    pass
+
+
+def load_text(text: str, file: str) -> Loaded:
+    """Parse `text`; raise UserError with positioned diagnostics on any YAML problem."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.splitlines()
+    conv = _Converter(file)
+    try:
+        node = YAML(typ="rt", pure=True).compose(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise UserError([Diagnostic("yaml-syntax", f"YAML syntax error: {problem}", "", pos,
+                                    _syntax_hint(problem), file=file)]) from None
+    except YAMLError as exc:  # reader errors (control characters) have no mark
+        pos = Position(1, 1)
+        index = getattr(exc, "position", None)
+        if isinstance(index, int):
+            before = text[:index]
+            pos = Position(before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1)
+        raise UserError([Diagnostic("yaml-syntax", f"YAML syntax error: {str(exc).splitlines()[0]}", "",
+                                    pos, "remove control characters; save the file as UTF-8",
+                                    file=file)]) from None
+    except RecursionError:
+        raise UserError([Diagnostic("yaml-depth", "YAML nesting is too deep", "", Position(1, 1),
+                                    f"project.yaml never needs more than {MAX_DEPTH} levels", file=file)]) from None
+    if node is None:
+        raise UserError([Diagnostic("empty", "the file is empty", "", Position(1, 1),
+                                    "start from project.example.yaml", file=file)])
+    try:
+        data = conv.convert(node, ())
+    except _TooDeep as exc:
+        raise UserError([Diagnostic("yaml-depth", "YAML nesting is too deep", "", _pos(exc.node),
+                                    f"project.yaml never needs more than {MAX_DEPTH} levels", file=file)]) from None
+    except _TooLarge as exc:
+        raise UserError([Diagnostic("yaml-size", f"the document expands to more than {MAX_NODES} values",
+                                    "", _pos(exc.node),
+                                    "anchors/aliases expand exponentially here; write the values out",
+                                    file=file)]) from None
+    if conv.diagnostics:
+        raise UserError(conv.diagnostics)
+    conv.positions[()] = (None, _pos(node))
+    return Loaded(data, file, lines, conv.positions)
+
+
+def _syntax_hint(problem: str) -> str:
+    if "tab" in problem.lower() or "\\t" in problem:
+        return "indent with spaces, not tabs"
+    if "mapping values are not allowed" in problem:
+        return "quote values that contain ': ' or fix the indentation of this line"
+    return "check indentation and quoting on this line and the one above"

@@ -1,0 +1,93 @@
+"""The stages in order: load -> validate -> resolve -> expand/build -> lint -> emit.
+
+`compile_text` is pure (text in, files and diagnostics out) given the image tag;
+`compile_file` adds the two reads it needs: the file and the build context.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import Diagnostic, Position, UserError, dotted
+
+
+@dataclass
+class Result:
+    files: dict[str, bytes] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    project: object = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+
+def compile_file(path: Path, out: Path | None = None) -> Result:
+    from .load import load_text
+    from .validate import validate
+
+    file = path.name
+    try:
+        text = _read(path)
+        loaded = load_text(text, file)
+        project = validate(loaded)
+        image = _image(project, path.parent, out, loaded)
+    except UserError as exc:
+        return Result(diagnostics=sorted(exc.diagnostics, key=Diagnostic.sort_key))
+    return _compile(loaded, project, image)
+
+
+def _read(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError([Diagnostic("file", f"cannot read {path}: {exc.strerror}", "", Position(1, 1),
+                                    "pass the path of your project.yaml", file=path.name)]) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise UserError([Diagnostic("encoding", "the file is not UTF-8", "", Position(line, 1),
+                                    "save it as UTF-8", file=path.name)]) from None
+
+
+def _image(project, base: Path, out: Path | None, loaded) -> str:
+    from .imagetag import context_digest
+
+    image = project.image
+    if image.ref:
+        return image.ref
+    context, dockerfile = base / image.build.context, base / image.build.dockerfile
+    for p, key in ((context, "context"), (dockerfile, "dockerfile")):
+        if not p.exists():
+            loc = ("image", "build", key)
+            raise UserError([Diagnostic("image-build", f"{key} {str(getattr(image.build, key))!r} does not exist",
+                                        dotted(loc), loaded.position(loc), f"the path is relative to {loaded.file}",
+                                        file=loaded.file, loc=loc)])
+    skip = (out,) if out is not None else ()
+    return f"{image.build.repository}:{context_digest(context, dockerfile, skip)}"
+
+
+def _compile(loaded, project, image: str) -> Result:
+    from .build.workloads import build
+    from .emit import emit
+    from .lint import lint
+    from .resolve import resolve
+
+    resolved = resolve(project, image)
+    manifests, diags = build(resolved)
+    diags += lint(resolved, manifests)
+    placed = sorted((place(d, loaded) for d in diags), key=Diagnostic.sort_key)
+    result = Result(diagnostics=placed, project=resolved)
+    if result.ok:
+        lines = {m.loc: (loaded.position(m.loc, key=True) or Position(1, 1)).line for m in manifests}
+        result.files = emit(manifests, loaded.file, lines)
+    return result
+
+
+def place(d: Diagnostic, loaded) -> Diagnostic:
+    if d.pos is not None:
+        return d
+    from dataclasses import replace
+
+    return replace(d, pos=loaded.position(d.loc) or Position(1, 1), file=loaded.file)

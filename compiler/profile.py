@@ -1,0 +1,48 @@
+"""Cluster profiles: the rules and names of one cluster, as data files in profiles/."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+_DIR = Path(__file__).parent / "profiles"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    data: dict
+
+    @property
+    def rules(self) -> dict:
+        return self.data.get("rules") or {}
+
+    def rule(self, name: str, default=None):
+        return self.rules.get(name, default)
+
+    def storage_class(self, requested: str | None) -> str | None:
+        return requested or self.data["storage"]["default_class"]
+
+    def access_mode(self, storage_class: str | None) -> str:
+        prefixes = self.data["storage"]["access_modes"]
+        best = max((p for p in prefixes if storage_class and storage_class.startswith(p)), key=len, default=None)
+        return prefixes[best] if best else "ReadWriteOnce"
+
+    def gpu_resource(self, products: list[str] | None) -> str:
+        special = self.data["gpu"]["special_resources"]
+        names = {special.get(p, self.data["gpu"]["resource"]) for p in products or []}
+        if len(names) == 1:
+            return names.pop()
+        return self.data["gpu"]["resource"]
+
+
+@lru_cache(maxsize=None)
+def load_profile(name: str) -> Profile:
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="safe", pure=True).load((_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+    return Profile(name, data)
+
+
+def profile_names() -> list[str]:
+    return sorted(p.stem for p in _DIR.glob("*.yaml"))

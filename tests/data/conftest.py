@@ -22,6 +22,13 @@ def s3(tmp_path_factory):
     srv.close()
 
 
+@pytest.fixture(scope="session")
+def s3_open(tmp_path_factory):
+    srv = MotoS3(tmp_path_factory.mktemp("moto-open"), auth=False)
+    yield srv
+    srv.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _tools_present():
     """The S3 tests run the real tools; a machine without them fails loudly

@@ -225,11 +225,16 @@ class FileServer:
 
 
 class MotoS3:
-    def __init__(self, tmp: Path):
+    """moto_server in its own process.  auth=True: signatures and IAM policies are
+    checked (moto cannot answer unsigned requests then: HTTP 500), so anonymous
+    access is tested against a second server with auth=False."""
+
+    def __init__(self, tmp: Path, auth: bool = True):
         self.port = free_port()
         self.endpoint = "http://127.0.0.1:%d" % self.port
-        env = base_env(INITIAL_NO_AUTH_ACTION_COUNT="3", AWS_ACCESS_KEY_ID="bootstrap",
-                       AWS_SECRET_ACCESS_KEY="bootstrap")
+        env = base_env(AWS_ACCESS_KEY_ID="bootstrap", AWS_SECRET_ACCESS_KEY="bootstrap")
+        if auth:
+            env["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
         self.log = open(tmp / "moto.log", "wb")
         self.proc = subprocess.Popen([str(VENV_BIN / "moto_server"), "-H", "127.0.0.1",
                                       "-p", str(self.port)], stdout=self.log,

@@ -153,11 +153,15 @@ class JobWorkload(Batch):
     kind: Literal["job"]
 
 
+FloatRange = Annotated[list[float], Field(min_length=2, max_length=2)]  # [low, high]
+IntRange = Annotated[list[int], Field(min_length=2, max_length=2)]
+
+
 class Distribution(Model):
     choice: Optional[list[ParamValue]] = Field(None, min_length=1)
-    uniform: Optional[tuple[float, float]] = None
-    loguniform: Optional[tuple[float, float]] = None
-    randint: Optional[tuple[int, int]] = None
+    uniform: Optional[FloatRange] = None
+    loguniform: Optional[FloatRange] = None
+    randint: Optional[IntRange] = None
 
     @model_validator(mode="after")
     def _one(self):

@@ -90,8 +90,9 @@ def _real_loc(loc: tuple, data) -> tuple:
     """Drop the discriminated-union tag pydantic inserts (workloads.x.job.cpu -> workloads.x.cpu)."""
     out: list = []
     node = data
-    for part in loc:
-        if isinstance(node, dict) and part not in node and part in WORKLOAD_KINDS and node.get("kind") == part:
+    for i, part in enumerate(loc):
+        tagged = i == 2 and loc[0] == "workloads" and isinstance(node, dict)
+        if tagged and part in WORKLOAD_KINDS and node.get("kind") == part:
             continue
         if isinstance(part, str) and part.startswith("function-"):
             continue

@@ -30,6 +30,10 @@ def compile_project(path: Path, out: Path, fmt: str = "text") -> int:
         print(f"error: {out}/ holds files nautiform did not write: {', '.join(exc.args[0][:5])}\n"
               f"  hint: choose an empty or generated directory with --out; nothing was changed", file=sys.stderr)
         return 1
+    except OSError as exc:
+        print(f"error: cannot write {out}/: {exc.strerror or exc}\n  hint: check the path and its permissions; "
+              "nothing was changed", file=sys.stderr)
+        return 1
     kinds = Counter(_kind(data) for name, data in result.files.items() if name != "kustomization.yaml")
     summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     if fmt != "json":

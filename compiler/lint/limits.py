@@ -39,10 +39,12 @@ def check(r, manifests) -> list:
                 out.append(diag("nrp-limits", loc, f"{field} limit {limit} is {pct}% above the request {request}; "
                                 f"{r.profile.name} allows at most {round((ratio - 1) * 100)}%",
                                 f"raise the request or lower the limit to at most "
-                                f"{quantity.render(_cap(req, ratio))} (or drop `limits` to use the request)"))
+                                f"{_cap(req, ratio, field)} (or drop `limits` to use the request)"))
     return out
 
 
-def _cap(request, ratio):
+def _cap(request, ratio, field: str) -> str:
     capped = request * quantity.parse(str(ratio))
-    return float(capped) if capped.denominator != 1 else int(capped)
+    if field == "cpu":
+        return quantity.render(int(capped * 1000) / 1000)
+    return f"{int(capped // 2**20)}Mi"

@@ -790,13 +790,14 @@ def resolve_git(spec: dict) -> str:
     if re.match(r"^[0-9a-f]{40}$", ref):
         return ref
     env, args = _git_env(spec)
-    out = _git(args + ["ls-remote", src["repo"], ref], env)
+    # REF^{} brings the commit an annotated tag points to
+    out = _git(args + ["ls-remote", src["repo"], ref, ref + "^{}"], env)
     lines = [l.split("\t") for l in out.splitlines() if "\t" in l]
     if not lines:
         raise DataError("git ref %s not found in %s" % (ref, src["repo"]), EXIT_TRANSFER)
     # prefer exact matches: refs/heads/REF, refs/tags/REF^{} (peeled), refs/tags/REF
     by_name = {name: sha for sha, name in lines}
-    for name in (ref, "refs/heads/" + ref, "refs/tags/%s^{}" % ref, "refs/tags/" + ref):
+    for name in ("refs/heads/" + ref, "refs/tags/%s^{}" % ref, "refs/tags/" + ref, ref):
         if name in by_name:
             return by_name[name]
     return lines[0][0]

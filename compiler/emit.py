@@ -116,7 +116,12 @@ def scalar(v) -> str:
     s = str(v)
     if s and _PLAIN.match(s) and not _AMBIGUOUS.match(s) and not _indicator(s):
         return s
-    return json.dumps(s, ensure_ascii=False)
+    return _UNSAFE.sub(lambda m: "\\u%04x" % ord(m.group()), json.dumps(s, ensure_ascii=False))
+
+
+# Characters YAML does not allow raw (or reads as line breaks) even inside double quotes;
+# JSON leaves them raw, so escape them. Astral characters are fine raw.
+_UNSAFE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029]")
 
 
 def _indicator(s: str) -> bool:

@@ -78,6 +78,7 @@ Guarantees
   previous complete data or no marker; the next run cleans up and completes.
   An interrupted http download is resumed with a Range request.
 * ``wait`` compares only the spec key (no network, no credentials needed).
+* DEST belongs to the dataset: a fetch replaces whatever was there before.
 """
 from __future__ import annotations
 
@@ -1014,6 +1015,22 @@ def resolve_identity(spec: dict) -> tuple:
         "sha": sha, "files": files}
 
 
+def _preflight(spec: dict) -> None:
+    src = spec["source"]
+    kind = src["type"]
+    if kind == "http":
+        _http_headers(spec)
+    elif kind == "s3":
+        s3_credentials(spec)
+        pick_s3_tool(src["tool"])
+    elif kind == "git":
+        _git_env(spec)
+        if not find_tool("git"):
+            raise DataError("git source needs the git binary on PATH")
+    elif kind == "hf":
+        _hf_headers(spec)
+
+
 def fetch(spec: dict, dest: str | None = None, force: bool = False) -> dict:
     """Fetch one dataset; returns the marker (with "skipped": True if up to date).
 
@@ -1022,9 +1039,7 @@ def fetch(spec: dict, dest: str | None = None, force: bool = False) -> dict:
     spec = check_spec(spec, dest)
     lay = _layout(spec)
     key = spec_key(spec)
-    # credentials are checked before anything touches the disk
-    if spec["source"]["type"] == "s3":
-        s3_credentials(spec)
+    _preflight(spec)  # credentials and tools are checked before anything touches the disk
     identity, ctx = resolve_identity(spec)
     marker = read_marker(lay["dest"])
     if (not force and marker and marker.get("spec_key") == key

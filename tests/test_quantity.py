@@ -1,0 +1,25 @@
+from fractions import Fraction
+
+import pytest
+
+from compiler import quantity
+
+
+@pytest.mark.parametrize("text,value", [("500m", Fraction(1, 2)), ("4", 4), ("16Gi", 16 * 2**30), ("1e3", 1000),
+                                        ("1.5G", 1_500_000_000), (2, 2), (0.25, Fraction(1, 4)), ("100Ki", 102400)])
+def test_parses_like_kubernetes(text, value):
+    assert quantity.parse(text) == value
+
+
+@pytest.mark.parametrize("text,hint", [("16GB", "write 16Gi"), ("16gb", "write 16Gi"), ("2 Gi", "remove the space"),
+                                       ("8g", "write 8Gi"), ("lots", "optional suffix")])
+def test_mistakes_get_hints(text, hint):
+    with pytest.raises(quantity.QuantityError) as err:
+        quantity.parse(text)
+    assert hint in err.value.hint
+
+
+def test_render_numbers():
+    assert quantity.render(4) == "4" and quantity.render(0.5) == "500m" and quantity.render("16Gi") == "16Gi"
+    with pytest.raises(quantity.QuantityError):
+        quantity.render(0.0001)

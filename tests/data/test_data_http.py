@@ -269,3 +269,22 @@ def test_python_api_with_dest_override(http_server, tmp_path, monkeypatch):
         nd.fetch(dict(spec, source=dict(spec["source"], sha256="0" * 64)), dest=str(tmp_path / "there"))
     assert err.value.code == 3
     assert not (tmp_path / "there").exists()
+
+
+def test_header_from_environment_is_sent_and_required(http_server, tmp_path):
+    data = b"private file"
+    http_server.files["/priv"] = data
+    dest = tmp_path / "ds"
+    spec = http_spec(http_server, "/priv", data, dest)
+    spec["source"]["headers_env"] = {"Authorization": "DATA_AUTH"}
+    spec["source"]["secret"] = "data-token"
+    p = write_spec(tmp_path, spec)
+    res = run_script("fetch", p)
+    assert res.returncode == 1
+    assert "DATA_AUTH" in res.stderr and "data-token" in res.stderr
+    assert not dest.exists() and not (tmp_path / ".ds.nautiform-work").exists()
+    assert http_server.count("/priv") == 0
+    res = run_script("fetch", p, env=base_env(DATA_AUTH="Bearer tok-123"))
+    assert res.returncode == 0, res.stderr
+    assert tree(dest) == {"priv": data}
+    assert [r["auth"] for r in http_server.requests if r["path"] == "/priv"] == ["Bearer tok-123"]

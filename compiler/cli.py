@@ -53,6 +53,54 @@ def schema_cmd() -> None:
     click.echo(schema_text(), nl=False)
 
 
+@cli.command("plan")
+@_OUT
+@click.option("--base", default=None, help="Git ref to compare with (default: merge base with the default branch).")
+@click.option("--allow-data-loss", is_flag=True, help="Do not fail on PVC removal, shrink or class/mode change.")
+@click.option("--markdown", type=click.Path(path_type=Path), default=None, help="Also write a markdown summary.")
+def plan_cmd(out: Path, base: str | None, allow_data_loss: bool, markdown: Path | None) -> None:
+    """Show what merging will create, change and prune; exit 1 if it would lose data."""
+    from .commands.plan import plan
+
+    sys.exit(plan(out, base, allow_data_loss, markdown))
+
+
+@cli.command("apply")
+@_OUT
+@click.option("--allow-data-loss", is_flag=True, help="Apply even if a PVC was removed or changed (never deletes it).")
+@click.option("--dry-run", is_flag=True, help="Server-side dry run: the API server validates, nothing changes.")
+def apply_cmd(out: Path, allow_data_loss: bool, dry_run: bool) -> None:
+    """Server-side apply --out to the cluster in KUBECONFIG and prune what the project no longer declares."""
+    from .commands.apply import apply
+
+    sys.exit(apply(out, allow_data_loss, dry_run))
+
+
+@cli.command("init")
+@click.argument("directory", type=click.Path(path_type=Path), default=".", required=False)
+@click.option("--name", default=None, help="Project name (default: the directory's name).")
+@click.option("--namespace", default=None, help="Your namespace on the cluster (default: the project name).")
+@click.option("--profile", type=click.Choice(["nautilus", "generic"]), default="nautilus", show_default=True)
+@click.option("--repository", default=None, help="Image registry repository.")
+@click.option("--repo", default=None, help="Git URL of your code.")
+def init_cmd(directory: Path, name, namespace, profile, repository, repo) -> None:
+    """Scaffold project.yaml, Dockerfile, .gitlab-ci.yml and .gitignore, then compile."""
+    from .commands.init import init
+
+    sys.exit(init(directory, name, namespace, profile, repository, repo))
+
+
+@cli.command("image")
+@_PATH
+@_OUT
+@click.option("--check-registry", is_flag=True, help="Also ask the registry whether the tag already exists.")
+def image_cmd(path: Path, out: Path, check_registry: bool) -> None:
+    """Print the image reference, build context and Dockerfile as KEY=value lines (for CI)."""
+    from .commands.image import image
+
+    sys.exit(image(path, out, check_registry))
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

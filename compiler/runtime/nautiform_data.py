@@ -43,7 +43,10 @@ Spec (JSON object)
          "tool": "s5cmd" | "rclone" | "builtin" | "auto",      # default auto
          "workers": 64,                                        # parallel transfers
          "anonymous": false,                                   # public bucket, no creds
-         "region": "us-east-1"}
+         "region": "us-east-1",
+         "part_size_mib": 50, "concurrency": 5,   # optional: parts of one big object
+                                                  # (s5cmd -p/-c, rclone multi-thread)
+         "verify": "size" | "md5"}   # md5: also check single-part objects' ETag MD5
         {"type": "git", "repo": "https://host/org/repo.git", "ref": "main|tag|<sha>",
          "keep_git": false}                                    # drop .git by default
         {"type": "hf", "repo": "org/name", "revision": "main|<sha>",
@@ -202,6 +205,12 @@ def check_spec(spec: dict, dest: str | None = None) -> dict:
         src["workers"] = int(src.get("workers") or 64)
         if src["workers"] < 1:
             raise DataError("source.workers must be >= 1")
+        for knob in ("part_size_mib", "concurrency"):
+            if src.get(knob) is not None and int(src[knob]) < 1:
+                raise DataError("source.%s must be >= 1" % knob)
+        src["verify"] = src.get("verify") or "size"
+        if src["verify"] not in ("size", "md5"):
+            raise DataError("source.verify must be size or md5")
     elif kind == "git":
         if not isinstance(src.get("repo"), str) or not src["repo"]:
             raise DataError("source.repo is required for a git source")
@@ -221,7 +230,8 @@ def check_spec(spec: dict, dest: str | None = None) -> dict:
 
 def spec_key(spec: dict) -> str:
     """Hash of what was declared (not of what the source holds now)."""
-    src = {k: v for k, v in spec["source"].items() if k not in ("workers", "tool", "secret")}
+    src = {k: v for k, v in spec["source"].items()
+           if k not in ("workers", "tool", "secret", "part_size_mib", "concurrency", "verify")}
     if src.get("type") == "s3":
         # the endpoint may differ inside/outside the cluster; same data
         src.pop("endpoint", None)
@@ -554,23 +564,31 @@ def rclone_argv(path: str, env: dict, args: list) -> list:
 
 
 def s3_transfer_down(tool: str, path: str | None, endpoint: str, bucket: str, prefix: str,
-                     listing: list, stage: str, workers: int, creds, region: str) -> None:
+                     listing: list, stage: str, workers: int, creds, region: str,
+                     part_size_mib: int | None = None, concurrency: int | None = None) -> None:
     anonymous = creds is None
     env = tool_env(endpoint, region, anonymous)
+    parts = []
     if tool == "s5cmd":
         argv = [path, "--endpoint-url", endpoint, "--numworkers", str(workers),
                 "--retry-count", "5"]
         if anonymous:
             argv.append("--no-sign-request")
         src = "s3://%s/%s*" % (bucket, prefix)
-        argv += ["cp", src, stage.rstrip("/") + "/"]
+        if part_size_mib:
+            parts += ["--part-size", str(part_size_mib)]
+        if concurrency:
+            parts += ["--concurrency", str(concurrency)]
+        argv += ["cp"] + parts + [src, stage.rstrip("/") + "/"]
         run_tool(argv, env, "copying s3://%s/%s" % (bucket, prefix))
     elif tool == "rclone":
         argv = rclone_argv(path, env, [
             "copy", "nautiform:%s/%s" % (bucket, prefix.rstrip("/")), stage,
             "--transfers", str(workers), "--checkers", str(max(8, workers)),
             "--retries", "5", "--low-level-retries", "10", "--stats", "0",
-            "--s3-no-check-bucket"])
+            "--s3-no-check-bucket"] + (
+                ["--multi-thread-streams", str(concurrency)] if concurrency else []) + (
+                ["--multi-thread-cutoff", "%dMi" % part_size_mib] if part_size_mib else []))
         run_tool(argv, env, "copying s3://%s/%s" % (bucket, prefix))
     else:
         client = S3(endpoint, creds, region)
@@ -663,6 +681,17 @@ def download_http(url: str, part: str, headers: dict, expect_sha: str | None,
         raise DataError(msg, EXIT_VERIFY)
 
 
+def _md5_file(path: str) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as fh:
+        while True:
+            buf = fh.read(CHUNK)
+            if not buf:
+                break
+            h.update(buf)
+    return h.hexdigest()
+
+
 def sha256_file(path: str) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -727,17 +756,24 @@ def fetch_s3(spec: dict, work: str, stage: str, listing: list, endpoint: str, cr
         len(listing), total, src["bucket"], src["prefix"], tool, src["workers"]))
     t0 = time.time()
     s3_transfer_down(tool, path, endpoint, src["bucket"], src["prefix"], listing, stage,
-                     src["workers"], creds, region)
+                     src["workers"], creds, region, src.get("part_size_mib"), src.get("concurrency"))
     log("transfer took %.1fs" % (time.time() - t0))
     # verify: every listed object is there with its size
     problems = []
-    for key, size, _ in listing:
+    md5_checked = 0
+    for key, size, etag in listing:
         rel = key[len(src["prefix"]):]
         p = os.path.join(stage, *rel.split("/"))
         if not os.path.isfile(p):
             problems.append("missing %s" % rel)
         elif os.path.getsize(p) != size:
             problems.append("%s has %d bytes, expected %d" % (rel, os.path.getsize(p), size))
+        elif src["verify"] == "md5" and re.match(r"^[0-9a-f]{32}$", etag):
+            # a single-part upload's ETag is the MD5 of the object (multipart: size only)
+            got = _md5_file(p)
+            md5_checked += 1
+            if got != etag:
+                problems.append("%s has MD5 %s, the ETag says %s" % (rel, got, etag))
     if problems:
         raise DataError("S3 copy incomplete: %s%s" % (
             "; ".join(problems[:5]), " (and %d more)" % (len(problems) - 5) if len(problems) > 5 else ""),
@@ -750,7 +786,10 @@ def fetch_s3(spec: dict, work: str, stage: str, listing: list, endpoint: str, cr
         os.replace(os.path.join(stage, *rel.split("/")), archive)
         unpack(archive, spec["unpack"], stage)
         os.unlink(archive)
-    return {"objects": len(listing), "bytes": total, "tool": tool}
+    out = {"objects": len(listing), "bytes": total, "tool": tool}
+    if src["verify"] == "md5":
+        out["md5_checked"] = md5_checked
+    return out
 
 
 def _git_env(spec: dict) -> tuple:

@@ -1,0 +1,50 @@
+"""`nautiform init`: scaffold a project repository that compiles and checks at once."""
+from __future__ import annotations
+
+import re
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+from .schema import SCHEMA_ID
+
+# template name -> file written
+TEMPLATES = {"project.yaml": "project.yaml", "Dockerfile": "Dockerfile", "requirements.txt": "requirements.txt",
+             "dockerignore": ".dockerignore", "gitignore": ".gitignore", "gitlab-ci.yml": ".gitlab-ci.yml"}
+
+
+def template(name: str) -> str:
+    return files("compiler").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def dns_name(text: str) -> str:
+    name = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:40].strip("-")
+    return name or "my-project"
+
+
+def init(directory: Path, name: str | None, namespace: str | None, profile: str, repository: str | None,
+         repo: str | None) -> int:
+    from .compile import compile_project
+
+    directory = directory.resolve()
+    name = dns_name(name or directory.name)
+    existing = [f for f in TEMPLATES.values() if (directory / f).exists()]
+    if existing:
+        print(f"error: {directory} already has {', '.join(existing)}; nothing was written\n"
+              "  hint: run init in a new, empty repository", file=sys.stderr)
+        return 1
+    values = {"name": name, "namespace": dns_name(namespace or name), "profile": profile,
+              "schema_url": SCHEMA_ID,
+              "repository": repository or f"gitlab-registry.nrp-nautilus.io/{dns_name(namespace or name)}/{name}",
+              "repo": repo or f"https://gitlab.nrp-nautilus.io/{dns_name(namespace or name)}/{name}.git"}
+    directory.mkdir(parents=True, exist_ok=True)
+    for source, target in TEMPLATES.items():
+        text = template(source)
+        if source == "project.yaml":
+            text = text.format(**values)
+        (directory / target).write_text(text, encoding="utf-8")
+    print(f"created {', '.join(TEMPLATES.values())} in {directory}")
+    code = compile_project(directory / "project.yaml", directory / "generated")
+    if code == 0:
+        print("next: edit project.yaml, run `nautiform compile`, commit everything and push")
+    return code

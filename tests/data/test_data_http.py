@@ -288,3 +288,19 @@ def test_header_from_environment_is_sent_and_required(http_server, tmp_path):
     assert res.returncode == 0, res.stderr
     assert tree(dest) == {"priv": data}
     assert [r["auth"] for r in http_server.requests if r["path"] == "/priv"] == ["Bearer tok-123"]
+
+
+def test_two_concurrent_fetches_download_once(http_server, tmp_path):
+    """Two pods starting the same data step at once: the lock makes one wait for the other."""
+    data = os.urandom(2 * 1024 * 1024)
+    http_server.files["/shared.bin"] = data
+    http_server.delay = 0.01
+    dest = tmp_path / "ds"
+    spec = write_spec(tmp_path, http_spec(http_server, "/shared.bin", data, dest))
+    procs = [subprocess.Popen(script_argv("fetch", spec), env=base_env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert http_server.count("/shared.bin") == 1
+    assert sum("up to date" in err for _, err in outs) == 1
+    assert tree(dest) == {"shared.bin": data}

@@ -183,3 +183,56 @@ def test_anonymous_public_bucket_needs_no_credentials(s3_open, tmp_path, tool):
     assert tree(tmp_path / "ds") == {"x.txt": b"public"}
     if tool == "s5cmd":
         assert "--no-sign-request" in res.stderr
+
+
+@pytest.mark.parametrize("tool", ["s5cmd", "rclone"])
+def test_md5_verification_and_part_knobs(s3, tmp_path, tool):
+    bucket = s3.bucket()
+    small = {"v/a.txt": b"a" * 1000, "v/b/c.txt": os.urandom(3000)}
+    s3.put(bucket, small)
+    big = os.urandom(11 * 1024 * 1024)
+    (tmp_path / "big").write_bytes(big)
+    s3.client.upload_file(str(tmp_path / "big"), bucket, "v/big.bin",
+                          Config=boto3.s3.transfer.TransferConfig(multipart_threshold=5 * 1024 * 1024,
+                                                                  multipart_chunksize=5 * 1024 * 1024))
+    spec = s3_spec(s3, bucket, "v", tmp_path / "ds", tool)
+    spec["source"].update(verify="md5", part_size_mib=5, concurrency=2)
+    res = run_script("fetch", write_spec(tmp_path, spec), env=s3.env())
+    assert res.returncode == 0, res.stderr
+    marker = json.loads(res.stdout)
+    assert marker["md5_checked"] == 2  # the multipart object is checked by size
+    assert tree(tmp_path / "ds") == {"a.txt": small["v/a.txt"], "b/c.txt": small["v/b/c.txt"], "big.bin": big}
+    if tool == "s5cmd":
+        assert "--part-size 5 --concurrency 2" in res.stderr
+    else:
+        assert "--multi-thread-streams 2 --multi-thread-cutoff 5Mi" in res.stderr
+
+
+def test_verification_catches_a_copy_that_differs_from_the_listing(s3, tmp_path, monkeypatch):
+    """The listing is what the marker vouches for: a transfer whose files do not
+    match it (here: the listing says other sizes/MD5s than what s5cmd copies)
+    fails verification and nothing is installed."""
+    from importlib import util
+
+    from datahelpers import SCRIPT
+
+    mod = util.spec_from_file_location("nd_verify", str(SCRIPT))
+    nd = util.module_from_spec(mod)
+    mod.loader.exec_module(nd)
+    bucket = s3.bucket()
+    s3.put(bucket, {"w/a.txt": b"actual content", "w/b.txt": b"bbb"})
+    for k, v in s3.env().items():
+        monkeypatch.setenv(k, v)
+    real_list = nd.S3.list
+    for tamper, word in ((lambda l: [(k, s, "0" * 32) for k, s, _ in l], "MD5"),
+                         (lambda l: [(k, s + 1, e) for k, s, e in l], "bytes, expected")):
+        monkeypatch.setattr(nd.S3, "list", lambda self, b, p, t=tamper: t(real_list(self, b, p)))
+        spec = s3_spec(s3, bucket, "w", tmp_path / "ds", "s5cmd", name="ds")
+        spec["source"]["verify"] = "md5"
+        with pytest.raises(nd.DataError) as err:
+            nd.fetch(spec)
+        assert err.value.code == 3 and word in str(err.value)
+        assert not (tmp_path / "ds").exists() and not (tmp_path / ".ds.nautiform-work").exists()
+    monkeypatch.setattr(nd.S3, "list", real_list)
+    assert nd.fetch(spec)["md5_checked"] == 2
+    assert tree(tmp_path / "ds") == {"a.txt": b"actual content", "b.txt": b"bbb"}

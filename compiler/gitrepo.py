@@ -1,7 +1,9 @@
-"""The one module that uses gitpython: read generated/ as it was at another commit."""
+"""The one module that talks to git: read generated/ at another commit (gitpython), and list the
+files git would commit (the git CLI: one fast call, no gitpython import on the compile path)."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 
@@ -47,3 +49,26 @@ def _merge_base(repo):
         bases = repo.merge_base(repo.head.commit, target)
         return bases[0] if bases else None
     return repo.head.commit if repo.head.is_valid() else None
+
+
+def committable_files(folder: Path) -> list[str] | None:
+    """Paths under `folder` (relative, sorted) that are tracked or not ignored: what a fresh clone
+    would hold after the next commit. None when `folder` is not in a git work tree."""
+    try:
+        proc = subprocess.run(["git", "-C", str(folder), "ls-files", "-z", "--cached", "--others",
+                               "--exclude-standard", "--full-name", "."], capture_output=True, timeout=60)
+        top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True,
+                             text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0 or top.returncode != 0:
+        return None
+    root = Path(top.stdout.strip())
+    base = folder.resolve()
+    out = set()
+    for raw in proc.stdout.split(b"\0"):
+        if raw:
+            path = root / raw.decode("utf-8", "surrogateescape")
+            if path.is_file():
+                out.add(path.relative_to(base).as_posix())
+    return sorted(out)

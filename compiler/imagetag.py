@@ -2,7 +2,9 @@
 
 The tag hashes every file of the build context (path, executable bit, bytes) in
 sorted order plus the Dockerfile, skipping `.git`, the output directory and what
-`.dockerignore` excludes. Timestamps, owners and the machine never enter it.
+`.dockerignore` excludes. Timestamps, owners and the machine never enter it. In a
+git work tree only files git would commit count (tracked, or untracked but not
+ignored): CI builds from a fresh clone, so local junk must not change the tag.
 """
 from __future__ import annotations
 
@@ -15,9 +17,28 @@ ALWAYS_SKIPPED = (".git",)
 
 
 def context_digest(context: Path, dockerfile: Path, skip: tuple[Path, ...] = ()) -> str:
+    from .gitrepo import committable_files
+
     patterns = _dockerignore(context)
     skip_abs = {p.resolve() for p in skip}
     h = hashlib.sha256()
+    listed = committable_files(context)
+    if listed is not None:
+        skipped = [p.resolve().relative_to(context.resolve()).as_posix() for p in skip_abs
+                   if p.is_relative_to(context.resolve())]
+        files = [(rel, context / rel) for rel in listed if not _ignored(rel, patterns)
+                 and not any(rel == s or rel.startswith(s + "/") for s in skipped)
+                 and rel.split("/")[0] not in ALWAYS_SKIPPED]
+    else:
+        files = _walk(context, patterns, skip_abs)
+    for rel, path in sorted(files):
+        _add(h, rel, path)
+    if not any(p.resolve() == dockerfile.resolve() for _, p in files):
+        _add(h, "\0dockerfile", dockerfile)
+    return "nf-" + h.hexdigest()[:12]
+
+
+def _walk(context: Path, patterns: list[str], skip_abs: set) -> list[tuple[str, Path]]:
     files = []
     for root, dirs, names in os.walk(context):
         root_path = Path(root)
@@ -28,12 +49,7 @@ def context_digest(context: Path, dockerfile: Path, skip: tuple[Path, ...] = ())
             rel = _rel(path, context)
             if not _ignored(rel, patterns) and path.is_file():
                 files.append((rel, path))
-    files.sort()
-    for rel, path in files:
-        _add(h, rel, path)
-    if not any(p.resolve() == dockerfile.resolve() for _, p in files):
-        _add(h, "\0dockerfile", dockerfile)
-    return "nf-" + h.hexdigest()[:12]
+    return files
 
 
 def _add(h, rel: str, path: Path) -> None:

@@ -125,7 +125,7 @@ EXIT_VERIFY = 3
 EXIT_TRANSFER = 4
 EXIT_TIMEOUT = 5
 
-SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "HF_TOKEN", "GIT_PASSWORD")
+SECRET_ENV = ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "HF_TOKEN", "GIT_PASSWORD"]
 
 
 class DataError(Exception):
@@ -617,6 +617,8 @@ def resolve_http(spec: dict) -> str:
 def _http_headers(spec: dict) -> dict:
     headers = {}
     for name, var in (spec["source"].get("headers_env") or {}).items():
+        if var not in SECRET_ENV:
+            SECRET_ENV.append(var)  # its value is redacted from anything we print
         headers[name] = need_env(var, spec, "the header %s of %s" % (name, spec["source"]["url"]))
     return headers
 

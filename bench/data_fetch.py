@@ -93,6 +93,9 @@ def main() -> int:
     ap.add_argument("--small-size", type=int, default=16 * 1024, help="bytes per small file")
     ap.add_argument("--big-mib", type=int, default=1024)
     ap.add_argument("--tools", default="s5cmd", help="comma list of fetch tools: s5cmd,rclone,builtin")
+    ap.add_argument("--part-size-mib", type=int, default=None,
+                    help="spec part_size_mib for the fetch step (default: the tool's own)")
+    ap.add_argument("--only", choices=["small", "big"], default=None, help="run one data set only")
     args = ap.parse_args()
 
     import boto3  # benchmark-side only
@@ -133,6 +136,8 @@ def main() -> int:
                                "%d small files" % args.small_files, "small/"),
                               ("1 GiB file" if args.big_mib == 1024 else "%d MiB file" % args.big_mib,
                                "big/")):
+            if args.only and not prefix.startswith(args.only):
+                continue
             base_times = []
             for r in range(args.reps):
                 dest = tmp / "seq"
@@ -146,6 +151,8 @@ def main() -> int:
                     spec = {"name": "ds", "dest": str(dest), "source": {
                         "type": "s3", "bucket": "bench", "prefix": prefix, "endpoint": endpoint,
                         "tool": tool}}
+                    if args.part_size_mib:
+                        spec["source"]["part_size_mib"] = args.part_size_mib
                     times.append(fetch_step(spec, tmp, env))
                     shutil.rmtree(tmp / "fetched")
                 med = statistics.median(times)
@@ -155,6 +162,8 @@ def main() -> int:
                           label, tool, med, base, base / med,
                           ", ".join("%.2f" % t for t in times), ", ".join("%.2f" % t for t in base_times)),
                       flush=True)
+        if args.only == "small":
+            base = float("nan")
         # moto serves a ranged GET by reading the whole object: parallel ranged
         # downloads of one big object (s5cmd: 50 MiB parts, rclone: 4 streams)
         # pay that per part here, unlike on Ceph RGW.  Measure it so the ratios

@@ -82,6 +82,22 @@ Guarantees
   An interrupted http download is resumed with a Range request.
 * ``wait`` compares only the spec key (no network, no credentials needed).
 * DEST belongs to the dataset: a fetch replaces whatever was there before.
+
+How the generated manifests use it
+----------------------------------
+* PVC dataset: a data Job mounts the ConfigMap (this file + SPEC.json) and the
+  PVC and runs ``fetch``; workloads that need the dataset get an init container
+  running ``wait SPEC.json --timeout N`` with the PVC mounted (read-only is
+  enough), so everything can be applied at once.
+* node-local scratch (many small files): an init container runs ``fetch`` with
+  DEST on the pod's emptyDir/local volume (the marker makes a container restart
+  skip the copy).
+* outputs: the main command is wrapped as ``run --outputs DIR --to
+  s3://bucket/prefix/POINT -- CMD...`` (needs python3 in the image), or a
+  container runs ``sync-out DIR DEST`` afterwards.
+* the image needs python3; s5cmd or rclone make S3 parallel (without them the
+  built-in client transfers ``workers`` objects at a time, one stream each);
+  git sources need git.
 """
 from __future__ import annotations
 

@@ -169,3 +169,13 @@ def test_script_is_python38_stdlib_only():
         assert newer not in src, newer
     # `X | None` annotations are only fine as strings, i.e. with postponed evaluation
     assert "from __future__ import annotations" in src
+
+
+def test_sync_out_settings_from_spec_file(s3, tmp_path):
+    bucket = s3.bucket()
+    settings = write_spec(tmp_path, {"source": {"type": "s3", "endpoint": s3.endpoint, "tool": "rclone",
+                                                "workers": 3, "secret": "nrp-s3"}}, "out.json")
+    res = run_script("sync-out", _results(tmp_path), "s3://%s/o" % bucket, "--spec", settings, env=s3.env())
+    assert res.returncode == 0, res.stderr
+    assert "rclone" in res.stderr and "--transfers 3" in res.stderr
+    assert set(s3.get_all(bucket, "o/")) == {"o/metrics.json", "o/ckpt/model.pt"}

@@ -20,7 +20,8 @@ example: install
 
 install-test: install
 	$(BIN)/pip install --quiet -e '.[test]'
-	@if [ -x tests/data/install-deps ]; then tests/data/install-deps; fi
+	tests/data/install-deps
+	tests/pipeline/install-deps
 
 # 2. Install everything and run every test.
 test: install-test

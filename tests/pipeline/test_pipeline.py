@@ -1,0 +1,208 @@
+"""The real pipeline: this repository's .gitlab-ci.yml run by gitlab-ci-local (shell executor) on a
+test project, with a real image build (buildah, FROM scratch), a local registry (docker-registry) and
+the local control plane. A sequence of commits, each checked on the cluster afterwards."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "cluster"))
+from cluster_harness import start_cluster  # noqa: E402
+
+pytestmark = pytest.mark.pipeline
+BIN = Path(sys.executable).parent
+GIT_ENV = {"GIT_AUTHOR_NAME": "researcher", "GIT_AUTHOR_EMAIL": "r@lab", "GIT_COMMITTER_NAME": "researcher",
+           "GIT_COMMITTER_EMAIL": "r@lab"}
+
+PROJECT = """\
+version: 1
+project: {{name: pipe, namespace: {namespace}, owner: ci-test}}
+image:
+  build: {{repository: {registry}/lab/pipe, context: ., dockerfile: Dockerfile}}
+volumes:
+{volumes}
+defaults:
+  cpu: 100m
+  memory: 64Mi
+workloads:
+{prep}
+  search:
+    kind: sweep
+    command: [python, train.py, --lr, "{{lr}}"]
+    sweep:
+      grid: {{lr: [{lrs}]}}
+    parallelism: 2
+"""
+PREP = """  prep:
+    kind: job
+    command: [python, prep.py]
+    mounts: {results: /results}"""
+
+
+def render(namespace, registry, pvc="1Gi", lrs="0.1, 0.01", prep=True):
+    volumes = f"  results: {{size: {pvc}, storage_class: rook-cephfs}}" if pvc else "  {}"
+    text = PROJECT.format(namespace=namespace, registry=registry, volumes=volumes, lrs=lrs,
+                          prep=PREP if prep else "")
+    return text.replace("volumes:\n  {}\n", "") if not pvc else text
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def gitlab_ci_local() -> str:
+    proc = subprocess.run([str(ROOT / "tests/pipeline/install-deps")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    port = free_port()
+    folder = tmp_path_factory.mktemp("registry")
+    (folder / "config.yml").write_text(f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {folder}/data\n"
+                                       f"http:\n  addr: 127.0.0.1:{port}\n")
+    proc = subprocess.Popen(["docker-registry", "serve", str(folder / "config.yml")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield f"127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    return start_cluster()
+
+
+class Project:
+    def __init__(self, path: Path, gcl: str, cluster, registry: str, namespace: str):
+        self.path, self.gcl, self.cluster, self.registry, self.namespace = path, gcl, cluster, registry, namespace
+
+    def git(self, *args):
+        return subprocess.run(["git", *args], cwd=self.path, check=True, capture_output=True, text=True,
+                              env={**os.environ, **GIT_ENV}).stdout
+
+    def commit(self, text: str, message: str) -> None:
+        (self.path / "project.yaml").write_text(text)
+        run = subprocess.run([str(BIN / "nautiform"), "compile"], cwd=self.path, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        self.git("add", "-A")
+        self.git("commit", "-qm", message)
+
+    def pipeline(self) -> subprocess.CompletedProcess:
+        env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "GCL_IGNORE_PREDEFINED_VARS": "CI_REGISTRY"}
+        return subprocess.run([self.gcl, "--force-shell-executor", "--no-color", "--concurrency", "1"],
+                              cwd=self.path, env=env, capture_output=True, text=True, timeout=600)
+
+    def get(self, kind: str, selector: str = "nautiform.io/project=pipe") -> list[dict]:
+        return self.cluster.get_json(kind, "-n", self.namespace, "-l", selector)["items"]
+
+    def jobs(self) -> dict[str, dict]:
+        return {j["metadata"]["labels"]["nautiform.io/workload"]: j for j in self.get("jobs")}
+
+
+def results(run) -> dict[str, str]:
+    """Job name -> PASS/FAIL from gitlab-ci-local's summary."""
+    out = {}
+    for line in run.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in ("PASS", "FAIL"):
+            out[parts[1]] = parts[0]
+    return out
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, gitlab_ci_local, cluster, registry):
+    with cluster.namespace("pipe") as namespace:
+        path = tmp_path_factory.mktemp("project")
+        p = Project(path, gitlab_ci_local, cluster, registry, namespace)
+        p.git("init", "-q", "-b", "main")
+        (path / ".gitlab-ci.yml").write_text((ROOT / "compiler/templates/gitlab-ci.yml").read_text())
+        (path / "Dockerfile").write_text("FROM scratch\nCOPY train.py prep.py /app/\n")
+        (path / "train.py").write_text("print('training')\n")
+        (path / "prep.py").write_text("print('preparing')\n")
+        (path / ".dockerignore").write_text("generated\nproject.yaml\n.gitlab-ci.yml\n")
+        (path / ".gitignore").write_text(".gitlab-ci-local*\n.nautiform/\n")
+        (path / ".gitlab-ci-local-variables.yml").write_text(
+            f"KUBECONFIG: {cluster.kubeconfig}\nCI_REGISTRY: {registry}\nNAUTIFORM_BUILDER: buildah\n"
+            "NAUTIFORM_REGISTRY_INSECURE: 'true'\n")
+        yield p
+
+
+def test_pipeline_sequence(project):
+    p = project
+    # 1. First deploy: image built and pushed, PVC bound, every Job and sweep index complete.
+    p.commit(render(p.namespace, p.registry), "first")
+    run = p.pipeline()
+    assert results(run) == {"check": "PASS", "build:buildah": "PASS", "plan": "PASS", "deploy": "PASS"}, run.stdout
+    image = next(l for l in (p.path / "generated/job-prep.yaml").read_text().splitlines() if "image:" in l).split()[-1]
+    repo, tag = image.rsplit(":", 1)
+    name = repo.split("/", 1)[1]
+    req = urllib.request.Request(f"http://{p.registry}/v2/{name}/manifests/{tag}", method="HEAD", headers={
+        "Accept": "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"})
+    assert urllib.request.urlopen(req).status == 200
+    p.cluster._poll(lambda: all(c["status"].get("phase") == "Bound" for c in p.get("pvc")), 60, "PVC bound")
+    p.cluster.wait_jobs_complete(p.namespace)
+    first = p.jobs()
+    assert first["search"]["spec"]["completions"] == 2 and first["search"]["status"]["succeeded"] == 2
+
+    # 2. Same commit again: the image is not rebuilt, nothing is re-created.
+    run = p.pipeline()
+    assert "already exists: build skipped" in run.stdout or "nothing to build" in run.stdout, run.stdout
+    assert {k: j["metadata"]["uid"] for k, j in p.jobs().items()} == {k: j["metadata"]["uid"] for k, j in first.items()}
+
+    # 3. New sweep values: a new Job (new name) runs 3 points, the old one is pruned.
+    p.commit(render(p.namespace, p.registry, lrs="0.1, 0.01, 0.001"), "more sweep values")
+    run = p.pipeline()
+    assert results(run)["deploy"] == "PASS", run.stdout
+    assert "replace   Job" in run.stdout
+    jobs = p.get("jobs")
+    searches = [j for j in jobs if j["metadata"]["labels"]["nautiform.io/workload"] == "search"]
+    assert len(searches) == 1 and searches[0]["metadata"]["name"] != first["search"]["metadata"]["name"]
+    assert searches[0]["spec"]["completions"] == 3
+    p.cluster.wait_jobs_complete(p.namespace)
+
+    # 4. A bigger PVC: resized in place.
+    p.commit(render(p.namespace, p.registry, pvc="2Gi", lrs="0.1, 0.01, 0.001"), "bigger volume")
+    assert results(p.pipeline())["deploy"] == "PASS"
+    (pvc,) = p.get("pvc")
+    assert pvc["spec"]["resources"]["requests"]["storage"] == "2Gi"
+
+    # 5. A Job removed by its TTL is not re-created on the next deploy.
+    sweep_name = p.jobs()["search"]["metadata"]["name"]
+    p.cluster.kubectl("delete", "job", sweep_name, "-n", p.namespace)
+    run = p.pipeline()
+    assert f"skipped   job/{sweep_name}: it already ran" in run.stdout, run.stdout
+    assert "search" not in p.jobs()
+
+    # 6. A removed job is pruned.
+    p.commit(render(p.namespace, p.registry, pvc="2Gi", lrs="0.1, 0.01, 0.001", prep=False), "drop prep")
+    run = p.pipeline()
+    assert results(run)["deploy"] == "PASS", run.stdout
+    assert "prep" not in p.jobs()
+
+    # 7. A removed PVC is stopped before deploy (the check stage's dry-run already refuses), and the PVC
+    #    is still there.
+    p.commit(render(p.namespace, p.registry, pvc="", lrs="0.1, 0.01, 0.001", prep=False), "drop the volume")
+    run = p.pipeline()
+    assert results(run) == {"check": "FAIL"}, run.stdout
+    assert "DATA LOSS: PersistentVolumeClaim pipe-results removed" in run.stdout
+    assert [c["metadata"]["name"] for c in p.get("pvc")] == ["pipe-results"]

@@ -945,10 +945,16 @@ def fetch_hf(spec: dict, work: str, stage: str, sha: str, files: list) -> dict:
         target = os.path.join(stage, *name.split("/"))
         if not os.path.realpath(target).startswith(stage_real + os.sep):
             raise DataError("refusing file name outside the destination: %s" % name, EXIT_VERIFY)
+        if os.path.isfile(target):
+            return  # verified and renamed by an earlier, interrupted run of this revision
         os.makedirs(os.path.dirname(target), exist_ok=True)
         url = "%s/%s%s/resolve/%s/%s" % (ep, prefix, src["repo"], sha,
                                          urllib.parse.quote(name, safe="/"))
-        download_http(url, target, headers, lfs_sha, size if isinstance(size, int) else None)
+        part = target + ".nautiform-part"
+        if not lfs_sha and os.path.exists(part):
+            os.unlink(part)  # resume only what a sha256 can verify (LFS files)
+        download_http(url, part, headers, lfs_sha, size if isinstance(size, int) else None)
+        os.replace(part, target)
 
     log("downloading %d files of %s@%s (%s)" % (len(files), src["repo"], src["revision"], sha))
     with ThreadPoolExecutor(max_workers=max(1, min(src["workers"], 32))) as pool:
@@ -1141,10 +1147,11 @@ def _fetch_locked(spec: dict, lay: dict, key: str, identity: str, ctx: dict, for
     with open(work_id, "w") as fh:
         fh.write(ident_hash + "\n")
     stage = os.path.join(work, "stage")
-    _rm(stage)
-    os.makedirs(stage)
-
     kind = spec["source"]["type"]
+    if not (same and kind == "hf"):
+        _rm(stage)  # HF keeps verified files and partial LFS files of the same revision
+    os.makedirs(stage, exist_ok=True)
+
     t0 = time.time()
     if kind == "http":
         extra = fetch_http(spec, work, stage)

@@ -160,3 +160,35 @@ def test_hf_lfs_checksum_mismatch_leaves_nothing(http_server, tmp_path):
     assert res.returncode == 3
     assert "sha256 mismatch" in res.stderr
     assert not dest.exists() and not (tmp_path / ".ds.nautiform-work").exists()
+
+
+def test_hf_kill_halfway_then_rerun_resumes_lfs_file(http_server, tmp_path):
+    import signal
+    import time
+
+    from datahelpers import script_argv
+
+    files = hf_repo(http_server)
+    files["model.safetensors"] = os.urandom(5 * 1024 * 1024)
+    dest = tmp_path / "ds"
+    spec = write_spec(tmp_path, hf_spec(http_server, dest, workers=1))
+    http_server.delay = 0.02
+    proc = subprocess.Popen(script_argv("fetch", spec), env=base_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    part = tmp_path / ".ds.nautiform-work" / "stage" / "model.safetensors.nautiform-part"
+    deadline = time.time() + 30
+    while not (part.exists() and part.stat().st_size > 1024 * 1024):
+        assert proc.poll() is None and time.time() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not dest.exists()
+    http_server.delay = 0
+    res = run_script("fetch", spec)
+    assert res.returncode == 0, res.stderr
+    assert "resuming" in res.stderr
+    assert tree(dest) == files
+    resolve = "/org/tiny/resolve/%s/" % SHA1
+    assert http_server.count(resolve + "config.json") == 1  # finished before the kill, kept
+    ranges = [r["range"] for r in http_server.requests if r["path"] == resolve + "model.safetensors"]
+    assert ranges[0] is None and ranges[-1] and int(ranges[-1][6:-1]) > 1024 * 1024

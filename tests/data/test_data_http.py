@@ -304,3 +304,25 @@ def test_two_concurrent_fetches_download_once(http_server, tmp_path):
     assert http_server.count("/shared.bin") == 1
     assert sum("up to date" in err for _, err in outs) == 1
     assert tree(dest) == {"shared.bin": data}
+
+
+def test_leftovers_of_a_kill_between_steps_are_cleaned(http_server, tmp_path):
+    """Simulate kills at the two points the kill test cannot aim at: between the
+    renames (dest moved away, new one not yet in place) and after installing."""
+    data = b"payload"
+    http_server.files["/d"] = data
+    dest = tmp_path / "ds"
+    spec = write_spec(tmp_path, http_spec(http_server, "/d", data, dest))
+    old = tmp_path / ".ds.nautiform-work-old"
+    old.mkdir()
+    (old / "big-old-file").write_bytes(b"x" * 1000)
+    res = run_script("fetch", spec)
+    assert res.returncode == 0, res.stderr
+    assert not old.exists()
+    work = tmp_path / ".ds.nautiform-work"
+    work.mkdir()
+    (work / "identity").write_text("whatever\n")
+    res = run_script("fetch", spec)
+    assert res.returncode == 0 and "up to date" in res.stderr
+    assert not work.exists()
+    assert tree(dest) == {"d": data}

@@ -7,6 +7,7 @@ duplicate keys and alias bombs become diagnostics instead of surprises.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from .errors import Diagnostic, Position, UserError, dotted
@@ -17,6 +18,7 @@ MAX_NODES = 200_000
 MAX_DEPTH = 64
 
 _STD = "tag:yaml.org,2002:"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")}
 
 
@@ -68,7 +70,22 @@ class _Converter:
         if kind == "SequenceNode":
             return [self.convert(item, path + (i,), depth + 1)
                     for i, item in enumerate(self._note_items(node, path))]
+        if not self._unicode(node, path):
+            return None
         return self._scalar(node, tag, path)
+
+    def _unicode(self, node, path: tuple) -> bool:
+        """Join escaped UTF-16 surrogate pairs ("\\ud83d\\ude00", as JSON writes them); refuse lone ones,
+        which no UTF-8 file can hold and which would crash every later stage (issue 6, found by fuzzing)."""
+        if not _SURROGATE.search(node.value):
+            return True
+        try:
+            node.value = node.value.encode("utf-16", "surrogatepass").decode("utf-16")
+            return True
+        except UnicodeDecodeError:
+            self.error("yaml-escape", node, path, "an escape gives a lone UTF-16 surrogate (\\ud800-\\udfff)",
+                       "write the character itself, or a \\U escape of its code point")
+            return False
 
     def _note_items(self, node, path):
         for i, item in enumerate(node.value):
@@ -81,6 +98,8 @@ class _Converter:
         for key_node, value_node in node.value:
             if type(key_node).__name__ != "ScalarNode":
                 self.error("yaml-key", key_node, path, "mapping keys must be plain strings")
+                continue
+            if not self._unicode(key_node, path):
                 continue
             key = key_node.value
             if key == "<<" and key_node.tag.endswith(":merge"):

@@ -6,9 +6,10 @@ simply has no such rule.
 """
 from __future__ import annotations
 
-from . import capacity, gpu, interactive, limits, placement, sleep, storage
+from . import capacity, gpu, interactive, limits, names, placement, secrets, sleep, storage
 
-RULES = (limits.check, interactive.check, sleep.check, gpu.check, placement.check, storage.check, capacity.check)
+RULES = (limits.check, interactive.check, sleep.check, gpu.check, placement.check, storage.check, capacity.check,
+         names.check, secrets.check)
 
 
 def lint(resolved, manifests) -> list:

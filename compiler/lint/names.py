@@ -1,0 +1,96 @@
+"""Rule name-collision: two things that would get the same name, reported with both origins.
+
+Kubernetes keeps one object per kind and name, one volume and one environment variable per
+name in a pod; a second one silently replaces the first, or the API server refuses the whole
+object. Object names are shortened with a hash when too long (build/names.py), so they are
+valid DNS-1123 labels of at most 63 characters; what is left is names that meet:
+
+- two objects of one kind with one name (e.g. shortened names that meet);
+- a volume's `existing_claim` that is the name of a claim nautiform creates for another volume;
+- one environment variable set twice in a pod: by `env` and `secret_env`, or by a sweep
+  parameter (`lr` is exported as `LR` by the sweep launcher, over any `env: {LR: ...}`);
+- two `secret_files` entries of one secret in a pod (one volume name, `secret-<secret>`).
+"""
+from __future__ import annotations
+
+from ..build.launcher import env_name
+from ..build.names import object_name
+from ..errors import diag, dotted
+
+CODE = "name-collision"
+_HINT = "rename one of them"
+
+
+def check(r, manifests) -> list:
+    out = _objects(manifests) + _claims(r)
+    for w in r.workloads:
+        out += _env(w) + _secret_files(w)
+    return out
+
+
+def _objects(manifests) -> list:
+    out, seen = [], {}
+    for m in manifests:
+        key = (m.kind, m.name)
+        if key in seen:
+            out.append(diag(CODE, m.loc, f"{m.kind} {m.name!r} of {dotted(m.loc)} has the name of the one from "
+                            f"{dotted(seen[key])}; one would replace the other", _HINT))
+        else:
+            seen[key] = m.loc
+    return out
+
+
+def _claims(r) -> list:
+    created = {object_name(r.name, name): name for name, vol in r.project.volumes.items()
+               if vol.existing_claim is None}
+    out = []
+    for name, vol in r.project.volumes.items():
+        other = created.get(vol.existing_claim)
+        if other is not None:
+            out.append(diag(CODE, ("volumes", name, "existing_claim"), f"existing claim {vol.existing_claim!r} "
+                            f"is the claim nautiform creates for volumes.{other}; both volumes would share it",
+                            f"mount volumes.{other} instead, or rename one of them"))
+    return out
+
+
+def _env(w) -> list:
+    out = []
+    plain, secret = w.pod.get("env") or {}, w.pod.get("secret_env") or {}
+    for name in sorted(set(plain) & set(secret)):
+        out.append(diag(CODE, w.origin[f"secret_env.{name}"], f"environment variable {name} is set by both "
+                        f"{dotted(w.origin['env.' + name])} and {dotted(w.origin['secret_env.' + name])}",
+                        "keep one of them"))
+    sweep = getattr(w.spec, "sweep", None)
+    if sweep is not None:
+        for param in _params(sweep):
+            name = env_name(param)
+            for kind, values in (("env", plain), ("secret_env", secret)):
+                if name in values:
+                    out.append(diag(CODE, w.origin[f"{kind}.{name}"], f"environment variable {name} is set by "
+                                    f"{dotted(w.origin[kind + '.' + name])} and by the sweep parameter {param!r} "
+                                    f"of {dotted(w.loc + ('sweep',))}, which wins", "rename one of them"))
+            if name == "SWEEP_POINT":
+                out.append(diag(CODE, w.loc + ("sweep",), f"sweep parameter {param!r} would be exported as "
+                                "SWEEP_POINT, which the launcher sets to the point's index", "rename the parameter"))
+    return out
+
+
+def _params(sweep) -> list:
+    if sweep.grid is not None:
+        return list(sweep.grid)
+    if sweep.points is not None:
+        return list(dict.fromkeys(p for point in sweep.points for p in point))
+    return list(sweep.random.params)
+
+
+def _secret_files(w) -> list:
+    out, seen = [], {}
+    loc = w.at("secret_files")
+    for i, files in enumerate(w.pod.get("secret_files") or []):
+        if files.secret in seen:
+            out.append(diag(CODE, loc + (i, "secret"), f"secret {files.secret!r} is mounted by both "
+                            f"{dotted(loc + (seen[files.secret],))} and {dotted(loc + (i,))}; a pod has one "
+                            "volume per secret", "mount it once, at one path"))
+        else:
+            seen[files.secret] = i
+    return out

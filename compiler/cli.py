@@ -101,6 +101,24 @@ def image_cmd(path: Path, out: Path, check_registry: bool) -> None:
     sys.exit(image(path, out, check_registry))
 
 
+@cli.group("data")
+def data_group() -> None:
+    """Datasets declared in project.yaml."""
+
+
+@data_group.command("fetch")
+@click.argument("name")
+@click.option("--project", "path", type=click.Path(path_type=Path), default="project.yaml", show_default=True)
+@click.option("--to", type=click.Path(path_type=Path), default="data", show_default=True,
+              help="Directory to fetch into (the dataset lands in DIR/NAME).")
+@click.option("--force", is_flag=True, help="Fetch again even if the marker says it is up to date.")
+def data_fetch_cmd(name: str, path: Path, to: Path, force: bool) -> None:
+    """Fetch dataset NAME exactly as the cluster's data Job would (verify, move into place, marker)."""
+    from .commands.data import fetch
+
+    sys.exit(fetch(path, name, to, force))
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

@@ -77,6 +77,87 @@ class Volume(Model):
         return self
 
 
+# ---- datasets and outputs (fetched/synced by compiler/runtime/nautiform_data.py) ------------
+
+class HttpSource(Model):
+    url: str = Field(description="http(s) URL of one file.")
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(description="Its SHA-256, lowercase hex.")
+
+
+class S3Source(Model):
+    bucket: str
+    prefix: str = Field("", description="Key prefix to copy; empty for the whole bucket.")
+    endpoint: Optional[str] = Field(None, description="S3 endpoint; the profile's (inside the cluster) if unset.")
+    credentials: Optional[DnsLabel] = Field(
+        None, description="Secret with keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.")
+    anonymous: bool = Field(False, description="A public bucket: no credentials.")
+    tool: Literal["auto", "rclone", "s5cmd", "builtin"] = Field("auto", description="Transfer tool.")
+    workers: int = Field(32, ge=1, le=1024, description="Parallel transfers.")
+
+
+class GitSource(Model):
+    repo: str
+    ref: str = Field(description="Branch, tag or commit.")
+    credentials: Optional[DnsLabel] = Field(None, description="Secret with keys `user` and `password`.")
+
+
+class HfSource(Model):
+    repo: str = Field(description="Hugging Face Hub repository, e.g. org/name.")
+    revision: str = Field("main", description="Branch, tag or commit; pin a commit for reproducible runs.")
+    repo_type: Literal["model", "dataset"] = "model"
+    files: Optional[list[str]] = Field(None, description="Glob patterns of files to fetch (default: all).")
+    token: Optional[DnsLabel] = Field(None, description="Secret with key HF_TOKEN, for gated or private repos.")
+
+
+class Source(Model):
+    http: Optional[HttpSource] = None
+    s3: Optional[S3Source] = None
+    git: Optional[GitSource] = None
+    hf: Optional[HfSource] = None
+
+    @model_validator(mode="after")
+    def _one(self):
+        return exactly_one(self, ("http", "s3", "git", "hf"), "a dataset source")
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ("http", "s3", "git", "hf") if getattr(self, k) is not None)
+
+
+class Dataset(Model):
+    source: Source
+    unpack: Optional[Literal["tar", "tar.gz", "zip"]] = Field(None, description="Extract the downloaded archive.")
+    volume: Optional[DnsLabel] = Field(None, description="Fill once onto this volume, by a data Job.")
+    scratch: bool = Field(False, description="Stage into each pod's node-local scratch before it starts.")
+    path: Optional[str] = Field(None, description="Relative path on the volume (default datasets/NAME) or "
+                                "in scratch (default NAME).")
+
+    @model_validator(mode="after")
+    def _where(self):
+        if (self.volume is not None) == self.scratch:
+            raise fail("choice", "a dataset goes to a `volume` or to `scratch: true`",
+                       "volume for big data read by many pods; scratch for many small files")
+        if self.path is not None and (self.path.startswith("/") or ".." in self.path.split("/")):
+            raise fail("value", f"path {self.path!r} must be relative and stay inside", "e.g. datasets/imagenet")
+        return self
+
+
+class Outputs(Model):
+    path: str = Field("/outputs", description="Directory your program writes results to.")
+    to: str = Field(description="s3://bucket/prefix, or volume://VOLUME/sub/path")
+    credentials: Optional[DnsLabel] = Field(
+        None, description="Secret with keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (for s3://).")
+    endpoint: Optional[str] = Field(None, description="S3 endpoint; the profile's if unset.")
+
+    @model_validator(mode="after")
+    def _to(self):
+        if not (self.to.startswith("s3://") and len(self.to) > 5) and not (
+                self.to.startswith("volume://") and len(self.to) > 9):
+            raise fail("value", f"outputs.to {self.to!r} must start with s3:// or volume://",
+                       "e.g. s3://my-bucket/runs or volume://results/runs")
+        return self
+
+
 # ---- pod settings shared by defaults and workloads ------------------------------------------
 
 class Gpu(Model):
@@ -129,6 +210,7 @@ class PodSettings(Model):
     env: Optional[dict[EnvName, EnvValue]] = None
     secret_env: Optional[dict[EnvName, SecretKey]] = Field(None, description="Env vars read from secret keys.")
     secret_files: Optional[list[SecretFiles]] = None
+    datasets: Optional[list[DnsLabel]] = Field(None, description="Datasets this workload reads.")
 
 
 POD_FIELDS = tuple(PodSettings.model_fields)
@@ -147,6 +229,8 @@ class Batch(PodSettings):
     backoff_limit: int = Field(2, ge=0, le=1000, description="Retries before the Job fails.")
     ttl_after_finished: Duration = Field(7 * 86400, description="Delete the finished Job after this.")
     deadline: Optional[Duration] = Field(None, description="activeDeadlineSeconds of the Job.")
+    outputs: Optional[Outputs] = Field(None, description="Results synced out when the command ends, even on "
+                                       "failure; a sweep gets one prefix per point.")
 
 
 class JobWorkload(Batch):
@@ -208,5 +292,6 @@ class Project(Model):
     image: Image
     code: Optional[Code] = None
     volumes: dict[DnsLabel, Volume] = Field(default_factory=dict)
+    datasets: dict[DnsLabel, Dataset] = Field(default_factory=dict)
     defaults: PodSettings = Field(default_factory=PodSettings)
     workloads: dict[DnsLabel, Workload] = Field(min_length=1)

@@ -47,6 +47,10 @@ def _diagnostic(err: dict, loaded: Loaded) -> Diagnostic:
         message = (f"unknown workload kind {ctx.get('tag')!r}" if kind == "union_tag_invalid"
                    else "a workload needs a `kind`")
         hint = "kind is one of: " + ", ".join(WORKLOAD_KINDS)
+    elif kind == "string_pattern_mismatch":
+        code, message = "value", f"{_show(_value_at(loc, loaded.data))} is not in the expected form"
+        hint = "64 lowercase hex digits, as `sha256sum FILE` prints" if loc[-1] == "sha256" else \
+            f"it must match {ctx.get('pattern')}"
     elif kind.endswith("_type") or kind in ("literal_error",):
         got = _value_at(loc, loaded.data)
         message = f"{_expected(kind, err)}, got {_show(got)}"

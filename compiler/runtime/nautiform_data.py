@@ -10,7 +10,7 @@ stdlib) S3 client; git sources need the ``git`` binary.
 
 CLI
 ---
-    python3 nautiform_data.py fetch SPEC.json [--dest DIR]
+    python3 nautiform_data.py fetch SPEC.json [--dest DIR] [--force]
     python3 nautiform_data.py wait SPEC.json [--dest DIR] [--timeout S] [--interval S]
     python3 nautiform_data.py status SPEC.json [--dest DIR]
     python3 nautiform_data.py sync-out SRC_DIR DEST [--endpoint URL] [--tool T]
@@ -33,6 +33,8 @@ Spec (JSON object)
       "dest":   "/data/datasets/imagenet-val", # required unless --dest is given
       "unpack": null | "tar" | "tar.gz" | "zip",   # archives (http, or a single
                                                # S3/HF file) are extracted, then removed
+      "in_place": false,   # true: DEST itself cannot be renamed (it is a mount point;
+                           # detected automatically with os.path.ismount)
       "source": one of
         {"type": "http", "url": "https://...", "sha256": "<64 hex>",  # sha256 required
          "filename": "optional name to save as (default: last URL path segment)",
@@ -79,7 +81,8 @@ Guarantees
   moved in one by one after the old marker has been removed: without a marker a
   directory never counts as complete.  A kill at any point leaves either the
   previous complete data or no marker; the next run cleans up and completes.
-  An interrupted http download is resumed with a Range request.
+  An interrupted http download, and interrupted LFS files of an HF revision,
+  are resumed with a Range request (and still verified by sha256).
 * ``wait`` compares only the spec key (no network, no credentials needed).
 * DEST belongs to the dataset: a fetch replaces whatever was there before.
 

@@ -118,6 +118,26 @@ spec:
     assert claims["scratch"]["spec"]["volumeName"].startswith("rook-ceph-block-10gi-")
 
 
+def test_pvc_expansion_is_admitted_and_shrinking_is_refused(cluster, namespace):
+    cluster.apply_yaml("""
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: grow}
+spec:
+  storageClassName: rook-cephfs-east
+  accessModes: [ReadWriteMany]
+  resources: {requests: {storage: 1Gi}}
+""", namespace)
+    cluster._poll(lambda: cluster.get_json("pvc", "grow", "-n", namespace)["status"].get("phase") == "Bound",
+                  60, "PVC grow to bind")
+    grow = cluster.kubectl("patch", "pvc", "grow", "-n", namespace, "--type=merge",
+                           "-p", '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}', check=False)
+    assert grow.returncode == 0, grow.stderr  # allowVolumeExpansion: true on the class
+    shrink = cluster.kubectl("patch", "pvc", "grow", "-n", namespace, "--type=merge",
+                             "-p", '{"spec":{"resources":{"requests":{"storage":"500Mi"}}}}', check=False)
+    assert shrink.returncode != 0 and "field can not be less than" in shrink.stderr
+
+
 def test_unsatisfiable_requests_stay_pending_with_scheduler_reason(cluster, namespace):
     cluster.apply_yaml(pod("nine-gpus", gpus=9), namespace)
     cluster.apply_yaml(pod("no-such-gpu", product="NVIDIA-H999"), namespace)

@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 $(BIN)/nautiform: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	# compat mode puts the source tree on sys.path with a .pth line: no import hook to load at start-up
+	$(BIN)/pip install --quiet -e . --config-settings editable_mode=compat
 	@touch $@
 
 install: $(BIN)/nautiform
@@ -19,7 +20,7 @@ example: install
 	$(BIN)/nautiform compile project.example.yaml
 
 install-test: install
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test]' --config-settings editable_mode=compat
 	tests/data/install-deps
 	tests/pipeline/install-deps
 

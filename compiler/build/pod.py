@@ -140,8 +140,9 @@ def _storage(r: Resolved, w: ResolvedWorkload, diags: list) -> tuple[list, list]
                               f"declared volumes: {known}"))
             continue
         claim = vol.existing_claim or object_name(r.name, vol_name)
-        volumes.append({"name": f"vol-{vol_name}", "persistentVolumeClaim": {"claimName": claim}})
-        mounts.append({"name": f"vol-{vol_name}", "mountPath": path})
+        name = object_name("vol", vol_name)  # a volume name is a DNS label too: at most 63 characters
+        volumes.append({"name": name, "persistentVolumeClaim": {"claimName": claim}})
+        mounts.append({"name": name, "mountPath": path})
     scratch = w.pod.get("scratch")
     if scratch:
         volumes.append({"name": "scratch", "emptyDir": {"sizeLimit": quantity.render(scratch.size)}})
@@ -150,8 +151,9 @@ def _storage(r: Resolved, w: ResolvedWorkload, diags: list) -> tuple[list, list]
         volumes.append({"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": quantity.render(w.pod["shm"])}})
         mounts.append({"name": "shm", "mountPath": "/dev/shm"})
     for i, files in enumerate(w.pod.get("secret_files") or []):
-        volumes.append({"name": f"secret-{files.secret}", "secret": {"secretName": files.secret}})
-        mounts.append({"name": f"secret-{files.secret}", "mountPath": files.path, "readOnly": True})
+        name = object_name("secret", files.secret)
+        volumes.append({"name": name, "secret": {"secretName": files.secret}})
+        mounts.append({"name": name, "mountPath": files.path, "readOnly": True})
     seen: dict = {}
     for m in mounts:
         if m["mountPath"] in seen:

@@ -105,8 +105,8 @@ def _hint(loc: tuple) -> str:
 def _strings(value, loc: tuple, name: str = ""):
     """(loc, string, name it is set under) for every string in the validated project, keys included."""
     if isinstance(value, BaseModel):
-        for field in type(value).model_fields:
-            yield from _strings(getattr(value, field), loc + (field,), field)
+        for field in type(value).model_fields:  # a field name (secret_env's `key`) says nothing
+            yield from _strings(getattr(value, field), loc + (field,), "command" if field == "command" else "")
     elif isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str):
@@ -117,7 +117,7 @@ def _strings(value, loc: tuple, name: str = ""):
             yield loc, value[2], ""  # written as one shell line: the value is the whole string
             return
         for i, item in enumerate(value):
-            yield from _strings(item, loc + (i,), name)
+            yield from _strings(item, loc + (i,), "")
         if name == "command":
             yield from _options(value, loc)
     elif isinstance(value, str):

@@ -1,0 +1,264 @@
+"""Hypothesis strategies for VALID project.yaml documents (as plain data) and their YAML text.
+
+Every project drawn here must compile on its profile: values stay inside the nautilus caps
+(interactive <= 2 GPUs / 16 cores / 32Gi / 6h, jobs <= 8 GPUs), GPU products never mix
+resource names and quota-gated cards run opportunistic, mount paths never clash, sweep
+commands use only their own parameters. Anything the compiler refuses here is a finding.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from compiler.emit import dump
+
+# Names: mostly short, sometimes the full 63 characters so that object names must be shortened.
+short_label = st.from_regex(r"[a-z][a-z0-9]{0,5}(-[a-z0-9]{1,5}){0,2}", fullmatch=True)
+long_label = st.from_regex(r"[a-z][-a-z0-9]{40,61}[a-z0-9]", fullmatch=True)
+label = st.one_of(short_label, short_label, short_label, long_label)
+# Plain and secret env names never meet, nor meet a sweep parameter (p...): that is a name-collision.
+env_name = st.from_regex(r"E_[A-Z0-9_]{0,12}", fullmatch=True).filter(
+    lambda s: not any(w in s for w in ("TOKEN", "SECRET", "PASSWORD", "KEY", "PASS", "CRED", "AUTH")))
+secret_env_name = st.from_regex(r"S_[A-Z0-9_]{0,12}", fullmatch=True)
+param_name = st.from_regex(r"p[a-z0-9_]{0,6}", fullmatch=True)
+# Text with anything a person may type: unicode, quotes, YAML indicators, line breaks.
+any_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+one_line = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x00\x85\u2028\u2029"),
+                   max_size=30)
+arg = st.one_of(one_line, st.sampled_from(["--lr", "1e-3", "yes", "on", "0755", "a: b", "#x", "- y", "~", "null"]))
+
+PLAIN_GPUS = ["NVIDIA-GeForce-RTX-3090", "NVIDIA-A10", "Tesla-T4", "NVIDIA-L40", "NVIDIA-GeForce-RTX-4090"]
+CEPHFS = ["rook-cephfs", "rook-cephfs-central", "rook-cephfs-east"]
+BLOCK = ["rook-ceph-block", "rook-ceph-block-central", "linstor-ha"]
+REGIONS = ["us-west", "us-east", "us-central", "pacific"]
+PRIORITY = ["opportunistic", "opportunistic2", "owner-no-preempt", "armada-default"]
+
+cpu = st.sampled_from([1, 2, 4, 8, 0.5, "250m", "500m", "1.5", "2", "1e1", "16"])
+memory = st.sampled_from(["512Mi", "1Gi", "4Gi", "16Gi", "32Gi", "1e9", "2G", "1.5Gi", 1073741824])
+disk = st.sampled_from(["1Gi", "10Gi", "100Gi", "20G", "1Ti"])
+duration = st.sampled_from([60, 3600, "90s", "30m", "2h", "6h"])
+long_duration = st.sampled_from([60, 3600, "90s", "30m", "6h", "2d", "7d", 86400])
+
+
+@st.composite
+def gpu(draw, most: int):
+    count = draw(st.integers(0, most))
+    out: dict = {"count": count}
+    if count == 0:
+        return out
+    kind = draw(st.sampled_from(["none", "plain", "a40"]))
+    if kind == "plain":
+        out["products"] = draw(st.lists(st.sampled_from(PLAIN_GPUS), min_size=1, max_size=3, unique=True))
+    elif kind == "a40":
+        out["products"] = ["NVIDIA-A40"]
+    if draw(st.booleans()):
+        out["min_memory"] = draw(st.sampled_from(["12Gi", "24Gi", "40000Mi", "8G"]))
+    return out
+
+
+@st.composite
+def pod_settings(draw, volumes: dict, *, interactive_safe: bool, most_gpus: int, prefix: str) -> dict:
+    """Pod settings for defaults (prefix 'd') or one workload (prefix 'w'); paths carry the prefix so that
+    the defaults and a workload never mount two things at one path."""
+    out: dict = {}
+    limited = []
+    if draw(st.booleans()):
+        out["cpu"] = draw(cpu)
+        limited.append("cpu")
+    if draw(st.booleans()):
+        out["memory"] = draw(memory)
+        limited.append("memory")
+    if draw(st.booleans()):
+        out["ephemeral_storage"] = draw(disk)
+        limited.append("ephemeral_storage")
+    if limited and prefix == "w" and draw(st.booleans()):
+        out["limits"] = {f: out[f] for f in draw(st.lists(st.sampled_from(limited), min_size=1, unique=True))}
+    if draw(st.booleans()):
+        out["gpu"] = draw(gpu(most_gpus))
+    if draw(st.booleans()):
+        out["region"] = draw(st.lists(st.sampled_from(REGIONS), min_size=1, max_size=3, unique=True))
+    if draw(st.booleans()):
+        out["tolerations"] = draw(st.lists(st.one_of(
+            st.fixed_dictionaries({"key": st.sampled_from(["nautilus.io/hardware", "nautilus.io/large-gpu"])},
+                                  optional={"value": st.sampled_from(["true", "large-gpu"]),
+                                            "effect": st.sampled_from(["NoSchedule", "NoExecute"])}),
+            st.fixed_dictionaries({"key": st.just("nautilus.io/testing"), "operator": st.just("Exists")})),
+            max_size=2))
+    if draw(st.booleans()):
+        out["priority_class"] = draw(st.sampled_from(PRIORITY))
+    if volumes and draw(st.booleans()):
+        names = draw(st.lists(st.sampled_from(sorted(volumes)), min_size=1, unique=True))
+        out["mounts"] = {n: f"/{prefix}/vol/{n}" for n in names}
+    if draw(st.booleans()):
+        out["scratch"] = {"size": draw(disk)} | ({"path": f"/{prefix}/scratch"} if draw(st.booleans()) else {})
+    if draw(st.booleans()) and prefix == "w":
+        out["shm"] = draw(st.sampled_from(["64Mi", "256Mi", "512Mi"]))
+    if draw(st.booleans()):
+        out["env"] = draw(st.dictionaries(env_name, any_text, max_size=4))
+    if draw(st.booleans()):
+        out["secret_env"] = draw(st.dictionaries(secret_env_name, st.fixed_dictionaries(
+            {"secret": short_label, "key": st.from_regex(r"[-._a-zA-Z0-9]{1,20}", fullmatch=True)}), max_size=3))
+    if draw(st.booleans()):
+        secrets = draw(st.lists(short_label, max_size=2, unique=True))
+        out["secret_files"] = [{"secret": s, "path": f"/{prefix}/secrets/{s}"} for s in secrets]
+    if interactive_safe and "gpu" in out:
+        out["gpu"]["count"] = min(out["gpu"]["count"], 2)
+    if out.get("gpu", {}).get("count") == 0:
+        out["gpu"] = {"count": 0}
+    return out
+
+
+@st.composite
+def command(draw, params: tuple = ()):
+    """argv list or one shell line; never ends in sleep; sweeps use only their own {params}."""
+    safe_arg = arg.filter(lambda a: "{" not in a and "}" not in a) if params is not None else arg
+    words = draw(st.lists(safe_arg, max_size=4))
+    if params:
+        words += [f"--{p}={{{p}}}" for p in draw(st.lists(st.sampled_from(params), unique=True))]
+        if draw(st.booleans()):
+            words.append("{{literal}}")
+    if draw(st.booleans()):
+        return ["python", "train.py", *words]
+    return "python train.py " + " ".join(json.dumps(w) for w in words if "\x00" not in w)
+
+
+param_value = st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False, width=32),
+                        st.booleans(), one_line)
+
+
+@st.composite
+def sweep_spec(draw):
+    mode = draw(st.sampled_from(["grid", "points", "random"]))
+    params = tuple(draw(st.lists(param_name, min_size=1, max_size=3, unique=True)))
+    if mode == "grid":
+        spec = {"grid": {p: draw(st.lists(param_value, min_size=1, max_size=4)) for p in params}}
+    elif mode == "points":
+        rows = draw(st.integers(1, 6))
+        spec = {"points": [{p: draw(param_value) for p in params} for _ in range(rows)]}
+    else:
+        dists = {}
+        for p in params:
+            which = draw(st.sampled_from(["choice", "uniform", "loguniform", "randint"]))
+            if which == "choice":
+                dists[p] = {"choice": draw(st.lists(param_value, min_size=1, max_size=4))}
+            elif which == "randint":
+                low = draw(st.integers(-1000, 1000))
+                dists[p] = {"randint": [low, low + draw(st.integers(1, 1000))]}
+            else:
+                low = draw(st.floats(1e-6, 10.0))
+                dists[p] = {which: [low, low * 2 + 1]}
+        spec = {"random": {"seed": draw(st.integers(0, 2**32 - 1)), "samples": draw(st.integers(1, 30)),
+                           "params": dists}}
+    return spec, params
+
+
+@st.composite
+def workload(draw, volumes: dict, nautilus: bool):
+    kind = draw(st.sampled_from(["interactive", "job", "sweep"]))
+    interactive = kind == "interactive"
+    out = {"kind": kind}
+    out.update(draw(pod_settings(volumes, interactive_safe=interactive, most_gpus=2 if interactive else 8,
+                                 prefix="w")))
+    if interactive and nautilus:
+        if draw(st.booleans()):
+            out["deadline"] = draw(duration)
+        if draw(st.booleans()):
+            out["command"] = draw(command(None))
+        return out
+    if interactive:
+        if draw(st.booleans()):
+            out["deadline"] = draw(long_duration)
+        return out
+    if kind == "sweep":
+        spec, params = draw(sweep_spec())
+        out["sweep"] = spec
+        out["command"] = draw(command(params))
+        if draw(st.booleans()):
+            out["parallelism"] = draw(st.integers(1, 400))
+        if draw(st.booleans()):
+            out["backoff_limit_per_index"] = draw(st.integers(0, 100))
+    else:
+        out["command"] = draw(command(None))
+    if draw(st.booleans()):
+        out["backoff_limit"] = draw(st.integers(0, 1000))
+    if draw(st.booleans()):
+        out["ttl_after_finished"] = draw(long_duration)
+    if draw(st.booleans()):
+        out["deadline"] = draw(long_duration)
+    return out
+
+
+@st.composite
+def volume(draw, nautilus: bool):
+    if draw(st.integers(0, 3)) == 0:
+        return {"existing_claim": "claim-" + draw(short_label)}
+    out = {"size": draw(disk)}
+    if nautilus and draw(st.booleans()):
+        cls = draw(st.sampled_from(CEPHFS + BLOCK))
+        out["storage_class"] = cls
+        if draw(st.booleans()):
+            out["access_mode"] = draw(st.sampled_from(
+                ["ReadWriteMany", "ReadWriteOnce", "ReadOnlyMany"] if cls in CEPHFS else ["ReadWriteOnce"]))
+    return out
+
+
+@st.composite
+def projects(draw) -> dict:
+    """A valid project as plain data; `_build` (Dockerfile) is a note for the harness, not a key."""
+    profile = draw(st.sampled_from(["nautilus", "generic", None]))
+    nautilus = profile != "generic"
+    meta = {"name": draw(label), "namespace": draw(short_label)}
+    if profile:
+        meta["profile"] = profile
+    if draw(st.booleans()):
+        meta["owner"] = draw(st.from_regex(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,20}[A-Za-z0-9])?", fullmatch=True))
+    if draw(st.booleans()):
+        image = {"ref": draw(st.sampled_from(["python:3.11-slim", "pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime",
+                                              "gitlab-registry.nrp-nautilus.io/lab/img:v1@sha256:" + "a" * 64]))}
+    else:
+        image = {"build": {"repository": "gitlab-registry.nrp-nautilus.io/lab/" + draw(short_label)}}
+    if draw(st.booleans()):
+        image["pull_secret"] = draw(short_label)
+    project = {"version": 1, "project": meta, "image": image}
+    if draw(st.booleans()):
+        code = {"repo": "https://gitlab.nrp-nautilus.io/lab/code.git"}
+        if draw(st.booleans()):
+            code["ref"] = draw(st.sampled_from(["main", "v1.2.0", "0123abcd"]))
+        if draw(st.booleans()):
+            code["credentials"] = draw(short_label)
+        if draw(st.booleans()):
+            code["path"] = "/code"
+        project["code"] = code
+    volumes = draw(st.dictionaries(label, volume(nautilus), max_size=3))
+    if volumes or draw(st.booleans()):
+        project["volumes"] = volumes
+    defaults = draw(pod_settings(volumes, interactive_safe=True, most_gpus=2, prefix="d"))
+    if defaults or draw(st.booleans()):
+        project["defaults"] = defaults
+    project["workloads"] = draw(st.dictionaries(label, workload(volumes, nautilus), min_size=1, max_size=4))
+    return project
+
+
+def to_yaml(data, style: str) -> str:
+    """Write `data` as YAML in one of several styles a person (or a tool) might use."""
+    if style == "json":  # raw unicode, but characters YAML forbids raw (DEL, C1 controls) escaped
+        return _NOT_YAML.sub(lambda m: "\\u%04x" % ord(m.group()), json.dumps(data, ensure_ascii=False))
+    if style == "json-indented":
+        return json.dumps(data, ensure_ascii=True, indent=2)
+    if style == "nautiform":
+        return dump(data)
+    import io
+
+    yaml = YAML(typ="rt", pure=True)
+    yaml.default_flow_style = style == "ruamel-flow"
+    buf = io.StringIO()
+    yaml.dump(data, buf)
+    return buf.getvalue()
+
+
+# Outside YAML 1.2's printable set (c-printable), or read as a line break inside a flow scalar.
+_NOT_YAML = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\x85\u2028\u2029]")
+STYLES = ("json", "json-indented", "nautiform", "ruamel-block", "ruamel-flow")

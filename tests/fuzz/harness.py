@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from hypothesis import event
+
 from compiler.commands.compile import compile_project
 from compiler.emit import HEADER
 from nf_testlib import nautiform, tree
@@ -97,6 +99,9 @@ def run_cli(work: Path, text: str | bytes, *extra: str, env: dict | None = None)
 
 def check_outcome(o: Outcome, text: str | bytes, limit: float = CPU_LIMIT) -> None:
     """The properties every input keeps, valid or not."""
+    event(f"exit {o.code}")  # --hypothesis-show-statistics shows how inputs split
+    for code in sorted(set(re.findall(r"\[([a-z0-9-]+)\]", o.err))):
+        event(f"diagnostic {code}")
     shown = repr(text[:300])
     assert o.code in (0, 1), f"exit {o.code}\n{o.err}\ninput: {shown}"
     assert "Traceback" not in o.out + o.err, f"{o.err}\ninput: {shown}"

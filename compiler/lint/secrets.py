@@ -32,6 +32,7 @@ _TOKENS = (
     ("an OpenAI key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}")),
     ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
 )
+_PREFIX = re.compile(r"github_pat_|[a-z]+[_-]|A[A-Z]{3}")
 # scheme://user:password@ -- a password that is a shell reference ($X, ${X}) is not a literal.
 _URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*)://([^\s/:@]*):([^\s/@]+)@([^\s/@]*)")
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|AUTH|CREDENTIAL|KEY$", re.I)
@@ -87,10 +88,9 @@ def _random(value: str) -> bool:
 
 
 def _mask(token: str) -> str:
-    for sep in ("_", "-"):
-        if sep in token[:12]:
-            return token[:token.index(sep) + 1] + "****"
-    return token[:4] + "****"
+    """Only the well-known prefix of the format (hf_, AKIA, glpat-) is shown, never a random character."""
+    m = _PREFIX.match(token)
+    return (m.group() if m else "") + "****"
 
 
 def _hint(loc: tuple) -> str:

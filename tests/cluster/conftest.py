@@ -24,6 +24,7 @@ def namespace(cluster: Cluster):
         yield ns
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "cluster" in getattr(item, "fixturenames", ()):

@@ -14,7 +14,8 @@ def cluster() -> Cluster:
     try:
         return start_cluster()
     except ClusterError as e:
-        pytest.fail(str(e), pytrace=False)
+        reason = str(e)
+    pytest.fail(reason, pytrace=False)
 
 
 @pytest.fixture

@@ -65,12 +65,14 @@ def test_example_runs_on_the_simulated_nautilus(cluster, namespace, example, tmp
     assert sorted(c["metadata"]["name"] for c in pvcs) == ["cyclegan-data", "cyclegan-results"]
     jobs = cluster.wait_jobs_complete(namespace, timeout=180)
     by_workload = {j["metadata"]["labels"]["nautiform.io/workload"]: j for j in jobs}
-    assert set(by_workload) == {"train", "sweep-lr", "evaluate"}
+    assert set(by_workload) == {"dataset-horse2zebra", "train", "sweep-lr", "evaluate"}
     assert by_workload["sweep-lr"]["status"]["succeeded"] == 6
 
     for pod in cluster.pods(namespace):
         workload = pod["metadata"]["labels"]["nautiform.io/workload"]
         labels = _labels(cluster, pod["spec"]["nodeName"])
+        if workload.startswith("dataset-"):
+            continue  # the data Job asks for no GPU
         if workload == "evaluate":
             assert labels["nvidia.com/gpu.product"] == "NVIDIA-A100-SXM4-80GB"
             assert labels["topology.kubernetes.io/region"] in ("us-west", "us-central")
@@ -86,8 +88,9 @@ def test_example_runs_on_the_simulated_nautilus(cluster, namespace, example, tmp
         (folder / key).write_text(value)
     fake = tmp_path / "bin"
     fake.mkdir()
-    (fake / "python").write_text('#!/bin/sh\nprintf "%s " "$@"\n')  # stands in for the user's program
-    (fake / "python").chmod(stat.S_IRWXU)
+    for program in ("python", "python3"):  # stand in for the user's program and the outputs wrapper
+        (fake / program).write_text('#!/bin/sh\nprintf "%s " "$@"\n')
+        (fake / program).chmod(stat.S_IRWXU)
     seen = set()
     sweep_pods = cluster.pods(namespace, "nautiform.io/workload=sweep-lr")
     for pod in sweep_pods:
@@ -95,7 +98,8 @@ def test_example_runs_on_the_simulated_nautilus(cluster, namespace, example, tmp
         script = (folder / "run.sh").read_text().replace("d=/etc/nautiform/sweep", f"d={folder}")
         out = subprocess.run(["/bin/sh", "-c", script], env={"JOB_COMPLETION_INDEX": index,
                              "PATH": f"{fake}:/usr/bin:/bin"}, capture_output=True, text=True, check=True).stdout
-        args = out.split()
+        wrapper, args = out.split(" -- ")[0].split(), out.split(" -- ")[1].split()
+        assert wrapper[wrapper.index("--to") + 1] == f"s3://vision-lab-results/cyclegan/sweep-lr/point-{index}"
         point = (args[args.index("--lr") + 1], args[args.index("--lambda_A") + 1])
         assert args[args.index("--name") + 1] == f"lr{point[0]}-la{point[1]}"
         seen.add((int(index), point))

@@ -32,6 +32,10 @@ def _quantity(value: Any) -> Union[int, float, str]:
         raise fail("quantity", str(exc), exc.hint) from None
     if q <= 0:
         raise fail("quantity", f"{value!r} must be greater than zero", "remove the field to request nothing")
+    try:
+        quantity.render(value)  # a number finer than 1m cannot be written (crashed the build; issue 6 fuzzing)
+    except quantity.QuantityError as exc:
+        raise fail("quantity", str(exc), exc.hint) from None
     return value
 
 

@@ -1,6 +1,6 @@
 """Stage 1, load: YAML text -> plain dicts/lists plus the position of every key and value.
 
-We compose (not construct) with ruamel.yaml so that we decide every scalar's type
+We compose (not construct) with ruamel.yaml's safe composer so that we decide every scalar's type
 ourselves: YAML 1.2 core types only, dates stay strings, unknown tags are refused,
 duplicate keys and alias bombs become diagnostics instead of surprises.
 """
@@ -16,8 +16,10 @@ from .errors import Diagnostic, Position, UserError, dotted
 # fails fast with a message instead of exhausting memory (issue 6).
 MAX_NODES = 200_000
 MAX_DEPTH = 64
+_MAX_DIGITS = 100
 
 _STD = "tag:yaml.org,2002:"
+_DIRECTIVE = re.compile(r"^%YAML[ \t]+(\S*)", re.M)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")}
 
@@ -136,6 +138,10 @@ class _Converter:
         if short == "bool":
             return text.lower() == "true"
         if short == "int":
+            if len(text) > _MAX_DIGITS:  # int() refuses > 4300 digits with a ValueError (crashed; issue 6 fuzzing)
+                self.error("number", node, path, f"a number of {len(text)} characters is out of range",
+                           "write a smaller number, or quote it if it is text")
+                return None
             return _parse_int(text)
         if short == "float":
             value = _parse_float(text)
@@ -192,8 +198,15 @@ def load_text(text: str, file: str) -> Loaded:
         text = text[1:]
     lines = text.splitlines()
     conv = _Converter(file)
+    directive = _DIRECTIVE.search(text)
+    if directive and directive.group(1) != "1.2":  # 1.1 would read `yes` as true; 2.0 crashed ruamel
+        raise UserError([Diagnostic("yaml-version", f"YAML {directive.group(1)} is not supported",
+                                    "", Position(text[:directive.start()].count("\n") + 1, 1),
+                                    "remove the %YAML line: project.yaml is YAML 1.2", file=file)])
     try:
-        node = YAML(typ="rt", pure=True).compose(text)
+        # The safe composer: the round-trip one also parses comments and crashed on some of them
+        # (NotImplementedError "overlap in comment", found by atheris; issue 6). We need no comments.
+        node = YAML(typ="safe", pure=True).compose(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
@@ -212,6 +225,10 @@ def load_text(text: str, file: str) -> Loaded:
     except RecursionError:
         raise UserError([Diagnostic("yaml-depth", "YAML nesting is too deep", "", Position(1, 1),
                                     f"project.yaml never needs more than {MAX_DEPTH} levels", file=file)]) from None
+    except Exception as exc:  # the parser's own failure on malformed input is still the input's problem
+        raise UserError([Diagnostic("yaml-syntax", f"YAML syntax error: the parser gave up ({type(exc).__name__})",
+                                    "", Position(1, 1), "check the file with a YAML linter, e.g. yamllint",
+                                    file=file)]) from None
     if node is None:
         raise UserError([Diagnostic("empty", "the file is empty", "", Position(1, 1),
                                     "start from project.example.yaml", file=file)])

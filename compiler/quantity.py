@@ -35,6 +35,8 @@ def parse(value: object) -> Fraction:
             raise QuantityError(f"{value} is not a quantity")
         return Fraction(str(value))
     text = str(value)
+    if len(text) > 64:  # no real quantity is this long; Fraction() would refuse > 4300 digits anyway
+        raise QuantityError(f"a quantity of {len(text)} characters is out of range", "write e.g. 16Gi")
     m = _RE.match(text)
     if not m:
         raise QuantityError(f"{text!r} is not a Kubernetes quantity", _hint(text))

@@ -21,7 +21,8 @@ JUNK = st.one_of(
     st.sampled_from(["", " ", "16GB", "-1", "-5Gi", "0", "0m", "1e400", "1e-400", "NaN", "∞", "١٢", "4\u200b",
                      "Gi", "1.5.5", "0x10", "１６Gi", "500m ", "\u202e16Gi", "😀", "a" * 5000, "x\ny", "0755",
                      "yes", "~", "2024-01-01", "sleep infinity", "{lr}", "{", "}}", "-1s", "0s", "99999999d",
-                     "1.5h", "6H", "/", "..", "../../etc", "kind", "interactive"]))
+                     "1.5h", "6H", "/", "..", "../../etc", "kind", "interactive", 0.0001, 5e-324, 1.0000001,
+                     1e-3, 123456789.123456789, "9" * 5000, "1" * 70 + "Gi"]))
 KEYS = st.one_of(st.text(min_size=1, max_size=12), st.sampled_from(
     ["kind", "gpu", "count", "cpu", "memory", "Kind", "CPU", "extra", "<<", "version", "workloads", "sweep", "env"]))
 
@@ -117,7 +118,7 @@ def textual(draw, text: str) -> str | bytes:
     for _ in range(draw(st.integers(1, 3))):
         op = draw(st.sampled_from(["tab", "bom", "control", "dup-line", "tag", "anchor", "bomb", "truncate",
                                    "crlf", "cr", "invalid-utf8", "documents", "directive", "merge", "insert",
-                                   "delete", "deep-flow", "long-line", "indent"]))
+                                   "delete", "deep-flow", "long-line", "indent", "number"]))
         i = draw(st.integers(0, max(len(lines) - 1, 0)))
         line = lines[i] if lines else ""
         col = draw(st.integers(0, len(line)))
@@ -176,6 +177,12 @@ def textual(draw, text: str) -> str | bytes:
             lines[i] = line[:col] + "[" * depth + "]" * depth + line[col:]
         elif op == "long-line":
             lines[i] = line + " " + "x" * draw(st.sampled_from([1000, 100_000]))
+        elif op == "number":  # a scalar value becomes an extreme number
+            pos = line.find(": ")
+            number = draw(st.sampled_from(["1" * 5000, "0x" + "f" * 5000, "-" + "9" * 400, "1e400", "-1e400",
+                                           "0.0001", "5e-324", "1.0000001", "-0.0", "0o777", "0b101", "1_000",
+                                           ".inf", "-.inf", ".nan", "9" * 5000 + "Gi", '"' + "9" * 5000 + '"']))
+            lines[i] = (line[:pos + 2] + number) if pos >= 0 else line[:col] + number + line[col:]
         elif op == "indent":
             lines[i] = " " * draw(st.integers(1, 3)) + line
     return "\n".join(lines)

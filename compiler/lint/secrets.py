@@ -42,10 +42,11 @@ _OPTION = re.compile(r"^--?([A-Za-z][-A-Za-z0-9_]*)(?:=(.*))?$")
 
 
 def check(r, manifests) -> list:
-    out = []
+    out, seen = [], set()
     for loc, value, name in _strings(r.project, ()):
         found = find(value, name)
-        if found:
+        if found and loc not in seen:  # an argv item is seen twice: alone and after its --option
+            seen.add(loc)
             what, masked = found
             out.append(diag(CODE, loc, f"this value holds what looks like {what} ({masked}); it would be "
                             "written into generated/ and everything that reads it", _hint(loc)))

@@ -15,7 +15,8 @@ from .fields import (Command, DnsLabel, Duration, EnvName, EnvValue, LabelValue,
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # defer_build: one core schema for Project at first use instead of one per class at import (issue 7)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 def exactly_one(model: BaseModel, names: tuple[str, ...], where: str):

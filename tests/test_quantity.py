@@ -23,3 +23,15 @@ def test_render_numbers():
     assert quantity.render(4) == "4" and quantity.render(0.5) == "500m" and quantity.render("16Gi") == "16Gi"
     with pytest.raises(quantity.QuantityError):
         quantity.render(0.0001)
+
+
+@pytest.mark.parametrize("text", ["16GB", "-", "1e31", "1" * 70, "Gi", "1.5.5", "", " 1Gi", "1gi", "0x10"])
+def test_not_quantities(text):
+    with pytest.raises(quantity.QuantityError):
+        quantity.parse(text)
+
+
+def test_exponent_and_milli_forms():
+    assert quantity.parse("1e3") == quantity.parse("1k") == 1000
+    assert quantity.parse("1.5") == quantity.parse("1500m") == Fraction(3, 2)
+    assert quantity.parse("-1Gi") == -(2**30)  # the sign parses; fields refuse it (test_resource_sanity)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -77,3 +79,29 @@ def test_object_names_are_short_valid_and_stable(parts, suffix, limit):
     assert len(name) <= limit and DNS.match(name) and name == object_name(*parts, suffix=suffix, limit=limit)
     full = "-".join(parts + ([suffix] if suffix else []))
     assert name == full or len(full) > limit
+
+
+@pytest.mark.parametrize("setting,path,message", [
+    ("priority_class: Not-A-Name", "workloads.w.priority_class", "'Not-A-Name' is not a DNS-1123 subdomain"),
+    ("secret_env: {X: {secret: s, key: 'a b'}}", "workloads.w.secret_env.X.key", "'a b' is not a secret key"),
+    ("region: ['us west']", "workloads.w.region[0]", "'us west' is not a label value"),
+    ("gpu: {count: 1, resource: 'gpu please'}", "workloads.w.gpu.resource", "'gpu please' is not a qualified name"),
+    ("gpu: {count: 1, products: ['RTX 3090']}", "workloads.w.gpu.products[0]", "'RTX 3090' is not a label value"),
+    ("tolerations: [{key: 'a b'}]", "workloads.w.tolerations[0].key", "'a b' is not a qualified name"),
+])
+def test_names_the_api_server_checks(tmp_path, setting, path, message):
+    text = f"workloads:\n  w:\n    kind: interactive\n    {setting}\n"
+    assert [(p, m) for p, _, m in _diags(tmp_path, text, "name-format")] == [
+        (path, message + ", so the cluster would refuse the object")]
+
+
+def test_exists_toleration_takes_no_value(tmp_path):
+    text = "workloads:\n  w:\n    kind: interactive\n    tolerations: [{key: a, operator: Exists, value: b}]\n"
+    assert _diags(tmp_path, text, "name-format") == [("workloads.w.tolerations[0].value", 7, "a toleration with "
+                                                      "operator Exists matches any value and takes none; the cluster "
+                                                      "would refuse the object")]
+
+
+def test_storage_class(tmp_path):
+    text = "volumes:\n  v: {size: 1Gi, storage_class: Fast_SSD}\nworkloads:\n  w: {kind: interactive}\n"
+    assert [p for p, _, _ in _diags(tmp_path, text, "name-format")] == ["volumes.v.storage_class"]

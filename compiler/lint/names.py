@@ -10,8 +10,16 @@ valid DNS-1123 labels of at most 63 characters; what is left is names that meet:
 - one environment variable set twice in a pod: by `env` and `secret_env`, or by a sweep
   parameter (`lr` is exported as `LR` by the sweep launcher, over any `env: {LR: ...}`);
 - two `secret_files` entries of one secret in a pod (one volume name, `secret-<secret>`).
+
+Rule name-format: values the API server checks as names, which the file's types cannot
+(pkg/apis/core/validation): a priority or storage class is a DNS-1123 subdomain, a secret key
+a config key, a toleration key and a GPU resource qualified names, a region, GPU product or
+toleration value a label value, and a toleration with `operator: Exists` takes no value.
+Without this rule they compile and the cluster refuses the object at apply time.
 """
 from __future__ import annotations
+
+import re
 
 from ..build.launcher import env_name
 from ..build.names import object_name
@@ -19,12 +27,53 @@ from ..errors import diag, dotted
 
 CODE = "name-collision"
 _HINT = "rename one of them"
+_LABEL = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+FORMATS = {  # what: (pattern, longest, hint)
+    "a DNS-1123 subdomain": (re.compile(f"^{_SUBDOMAIN}$"), 253, "lowercase letters, digits, '-' and '.'"),
+    "a secret key": (re.compile(r"^[-._a-zA-Z0-9]+$"), 253, "letters, digits, '-', '_' and '.'"),
+    "a qualified name": (re.compile(f"^({_SUBDOMAIN}/)?{_LABEL}$"), 316, "[prefix/]name, e.g. nvidia.com/gpu"),
+    "a label value": (re.compile(f"^({_LABEL})?$"), 63, "at most 63 letters, digits, '-', '_' and '.'"),
+}
 
 
 def check(r, manifests) -> list:
     out = _objects(manifests) + _claims(r)
+    for name, vol in r.project.volumes.items():
+        out += _format(("volumes", name, "storage_class"), vol.storage_class, "a DNS-1123 subdomain")
     for w in r.workloads:
-        out += _env(w) + _secret_files(w)
+        out += _env(w) + _secret_files(w) + _pod_formats(w)
+    return out
+
+
+def _format(loc: tuple, value, what: str) -> list:
+    pattern, longest, hint = FORMATS[what]
+    if value is None or (len(value) <= longest and pattern.match(value)):
+        return []
+    return [diag("name-format", loc, f"{value!r} is not {what}, so the cluster would refuse the object",
+                 f"use {hint}")]
+
+
+def _pod_formats(w) -> list:
+    pod, out = w.pod, []
+    out += _format(w.at("priority_class"), pod.get("priority_class"), "a DNS-1123 subdomain")
+    for name, ref in sorted((pod.get("secret_env") or {}).items()):
+        out += _format(w.origin[f"secret_env.{name}"] + ("key",), ref.key, "a secret key")
+    for i, region in enumerate(pod.get("region") or []):
+        out += _format(w.at("region") + (i,), region, "a label value")
+    gpu = pod.get("gpu")
+    if gpu:
+        out += _format(w.at("gpu") + ("resource",), gpu.resource, "a qualified name")
+        for i, product in enumerate(gpu.products or []):
+            out += _format(w.at("gpu") + ("products", i), product, "a label value")
+    for i, tol in enumerate(pod.get("tolerations") or []):
+        loc = w.at("tolerations") + (i,)
+        out += _format(loc + ("key",), tol.key, "a qualified name") + _format(loc + ("value",), tol.value,
+                                                                               "a label value")
+        if tol.operator == "Exists" and tol.value:
+            out.append(diag("name-format", loc + ("value",), "a toleration with operator Exists matches any "
+                            "value and takes none; the cluster would refuse the object",
+                            "remove `value`, or use operator: Equal"))
     return out
 
 

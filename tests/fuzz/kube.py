@@ -13,6 +13,9 @@ from ruamel.yaml import YAML
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+QUALIFIED = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                       r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
@@ -42,6 +45,10 @@ def problems(files: dict[str, bytes]) -> list[str]:
         for k, v in (meta.get("labels") or {}).items():
             if len(v) > 63 or not LABEL_VALUE.match(v):
                 out.append(f"{file}: label {k}={v!r} is not a label value")
+        if obj["kind"] == "PersistentVolumeClaim":
+            cls = obj["spec"].get("storageClassName")
+            if cls is not None and not SUBDOMAIN.match(cls):
+                out.append(f"{file}: storageClassName {cls!r}")
         if obj["kind"] == "ConfigMap":
             out += [f"{file}: ConfigMap key {k!r}" for k in obj.get("data", {}) if not CONFIG_KEY.match(k)]
         spec = obj.get("spec", {})
@@ -76,4 +83,15 @@ def _pod(spec: dict) -> list[str]:
     for t in spec.get("tolerations", []):
         if t.get("operator") == "Exists" and t.get("value"):
             out.append(f"toleration {t['key']!r}: operator Exists takes no value")
+        if not QUALIFIED.match(t["key"]) or not LABEL_VALUE.match(t.get("value", "")):
+            out.append(f"toleration {t['key']!r}={t.get('value')!r}")
+    if "priorityClassName" in spec and not SUBDOMAIN.match(spec["priorityClassName"]):
+        out.append(f"priorityClassName {spec['priorityClassName']!r}")
+    for term in spec.get("affinity", {}).get("nodeAffinity", {}).get(
+            "requiredDuringSchedulingIgnoredDuringExecution", {}).get("nodeSelectorTerms", []):
+        for e in term["matchExpressions"]:
+            out += [f"node selector value {v!r}" for v in e["values"] if len(v) > 63 or not LABEL_VALUE.match(v)]
+    for c in spec.get("containers", []):
+        for section in c.get("resources", {}).values():
+            out += [f"resource name {k!r}" for k in section if not QUALIFIED.match(k)]
     return out

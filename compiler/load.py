@@ -16,6 +16,7 @@ from .errors import Diagnostic, Position, UserError, dotted
 # fails fast with a message instead of exhausting memory (issue 6).
 MAX_NODES = 200_000
 MAX_DEPTH = 64
+MAX_CHARS = 256 * 1024  # 80 times the example; a dense flow list this long still parses in ~3 s
 _MAX_DIGITS = 100
 
 _STD = "tag:yaml.org,2002:"
@@ -198,6 +199,11 @@ def load_text(text: str, file: str) -> Loaded:
         text = text[1:]
     lines = text.splitlines()
     conv = _Converter(file)
+    if len(text) > MAX_CHARS:  # the pure-Python parser reads ~200 kB/s: bound the time, not only the memory
+        raise UserError([Diagnostic("yaml-size", f"the file has {len(text):,} characters; project.yaml may have "
+                                    f"at most {MAX_CHARS:,}", "", Position(1, 1),
+                                    "use a sweep grid or random search instead of listing every point",
+                                    file=file)])
     directive = _DIRECTIVE.search(text)
     if directive and directive.group(1) != "1.2":  # 1.1 would read `yes` as true; 2.0 crashed ruamel
         raise UserError([Diagnostic("yaml-version", f"YAML {directive.group(1)} is not supported",

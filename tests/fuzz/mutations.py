@@ -118,7 +118,7 @@ def textual(draw, text: str) -> str | bytes:
     for _ in range(draw(st.integers(1, 3))):
         op = draw(st.sampled_from(["tab", "bom", "control", "dup-line", "tag", "anchor", "bomb", "truncate",
                                    "crlf", "cr", "invalid-utf8", "documents", "directive", "merge", "insert",
-                                   "delete", "deep-flow", "long-line", "indent", "number"]))
+                                   "delete", "deep-flow", "long-line", "indent", "number", "wide"]))
         i = draw(st.integers(0, max(len(lines) - 1, 0)))
         line = lines[i] if lines else ""
         col = draw(st.integers(0, len(line)))
@@ -176,7 +176,10 @@ def textual(draw, text: str) -> str | bytes:
             depth = draw(st.sampled_from([10, 63, 64, 65, 200, 1000, 5000]))
             lines[i] = line[:col] + "[" * depth + "]" * depth + line[col:]
         elif op == "long-line":
-            lines[i] = line + " " + "x" * draw(st.sampled_from([1000, 100_000]))
+            lines[i] = line + " " + "x" * draw(st.sampled_from([1000, 100_000, 300_000]))
+        elif op == "wide":  # a flow list of many values; 140,000 goes over the 256 KiB file limit
+            lines[i] = line[:col] + "[" + ",".join(["1"] * draw(st.sampled_from([1000, 50_000, 140_000]))) + "]" \
+                + line[col:]
         elif op == "number":  # a scalar value becomes an extreme number
             pos = line.find(": ")
             number = draw(st.sampled_from(["1" * 5000, "0x" + "f" * 5000, "-" + "9" * 400, "1e400", "-1e400",

@@ -60,7 +60,7 @@ def gpu(draw, most: int):
 
 
 @st.composite
-def pod_settings(draw, volumes: dict, *, interactive_safe: bool, most_gpus: int, prefix: str) -> dict:
+def pod_settings(draw, volumes: dict, *, most_gpus: int, prefix: str) -> dict:
     """Pod settings for defaults (prefix 'd') or one workload (prefix 'w'); paths carry the prefix so that
     the defaults and a workload never mount two things at one path."""
     out: dict = {}
@@ -104,18 +104,15 @@ def pod_settings(draw, volumes: dict, *, interactive_safe: bool, most_gpus: int,
     if draw(st.booleans()):
         secrets = draw(st.lists(short_label, max_size=2, unique=True))
         out["secret_files"] = [{"secret": s, "path": f"/{prefix}/secrets/{s}"} for s in secrets]
-    if interactive_safe and "gpu" in out:
-        out["gpu"]["count"] = min(out["gpu"]["count"], 2)
-    if out.get("gpu", {}).get("count") == 0:
-        out["gpu"] = {"count": 0}
     return out
 
 
 @st.composite
-def command(draw, params: tuple = ()):
-    """argv list or one shell line; never ends in sleep; sweeps use only their own {params}."""
-    safe_arg = arg.filter(lambda a: "{" not in a and "}" not in a) if params is not None else arg
-    words = draw(st.lists(safe_arg, max_size=4))
+def command(draw, params: tuple | None = None):
+    """argv list or one shell line; never ends in sleep. A sweep's (params given) has no stray braces
+    and uses only its own {params}."""
+    words = draw(st.lists(arg if params is None else arg.filter(lambda a: "{" not in a and "}" not in a),
+                          max_size=4))
     if params:
         words += [f"--{p}={{{p}}}" for p in draw(st.lists(st.sampled_from(params), unique=True))]
         if draw(st.booleans()):
@@ -160,13 +157,12 @@ def workload(draw, volumes: dict, nautilus: bool):
     kind = draw(st.sampled_from(["interactive", "job", "sweep"]))
     interactive = kind == "interactive"
     out = {"kind": kind}
-    out.update(draw(pod_settings(volumes, interactive_safe=interactive, most_gpus=2 if interactive else 8,
-                                 prefix="w")))
+    out.update(draw(pod_settings(volumes, most_gpus=2 if interactive else 8, prefix="w")))
     if interactive and nautilus:
         if draw(st.booleans()):
             out["deadline"] = draw(duration)
         if draw(st.booleans()):
-            out["command"] = draw(command(None))
+            out["command"] = draw(command())
         return out
     if interactive:
         if draw(st.booleans()):
@@ -181,7 +177,7 @@ def workload(draw, volumes: dict, nautilus: bool):
         if draw(st.booleans()):
             out["backoff_limit_per_index"] = draw(st.integers(0, 100))
     else:
-        out["command"] = draw(command(None))
+        out["command"] = draw(command())
     if draw(st.booleans()):
         out["backoff_limit"] = draw(st.integers(0, 1000))
     if draw(st.booleans()):
@@ -235,7 +231,7 @@ def projects(draw) -> dict:
     volumes = draw(st.dictionaries(label, volume(nautilus), max_size=3))
     if volumes or draw(st.booleans()):
         project["volumes"] = volumes
-    defaults = draw(pod_settings(volumes, interactive_safe=True, most_gpus=2, prefix="d"))
+    defaults = draw(pod_settings(volumes, most_gpus=2, prefix="d"))  # interactive pods inherit these
     if defaults or draw(st.booleans()):
         project["defaults"] = defaults
     project["workloads"] = draw(st.dictionaries(label, workload(volumes, nautilus), min_size=1, max_size=4))

@@ -21,6 +21,9 @@ _MAX_DIGITS = 100
 
 _STD = "tag:yaml.org,2002:"
 _DIRECTIVE = re.compile(r"^%YAML[ \t]+(\S*)", re.M)
+# Texts an explicit !!null / !!bool / !!int tag accepts; `!!int python:3.11` crashed int() (issue 6 fuzzing).
+_EXPLICIT = {"null": re.compile(r"^(|~|null|Null|NULL)$"), "bool": re.compile(r"^(true|True|TRUE|false|False|FALSE)$"),
+             "int": re.compile(r"^[-+]?([0-9][0-9_]*|0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+)$")}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")}
 
@@ -134,6 +137,10 @@ class _Converter:
         if node.style:  # quoted or block scalars are always strings
             return text
         short = tag[len(_STD):] if tag.startswith(_STD) else "str"
+        if short in _EXPLICIT and not _EXPLICIT[short].match(text):  # only an explicit tag (`!!int x`) gets here
+            self.error("yaml-tag", node, path, f"{text!r} is not a YAML {short}",
+                       "remove the tag; project.yaml uses plain values only")
+            return None
         if short == "null":
             return None
         if short == "bool":
@@ -143,7 +150,11 @@ class _Converter:
                 self.error("number", node, path, f"a number of {len(text)} characters is out of range",
                            "write a smaller number, or quote it if it is text")
                 return None
-            return _parse_int(text)
+            try:
+                return _parse_int(text)
+            except ValueError:  # `!!int 0x_`: digits only of underscores
+                self.error("yaml-tag", node, path, f"{text!r} is not a YAML int", "write the number plainly")
+                return None
         if short == "float":
             value = _parse_float(text)
             if value is not None:

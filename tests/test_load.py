@@ -54,3 +54,9 @@ def test_comment_shapes_the_round_trip_parser_choked_on():
 
 def test_file_size_limit():
     assert _refused("a: " + "x" * MAX_CHARS)[0] == "yaml-size"
+
+
+@pytest.mark.parametrize("text", ["a: !!int python:3.11-slim", "a: !!int 0x_", "a: !!bool maybe", "a: !!null x"])
+def test_explicit_tag_that_does_not_fit_its_text(text):
+    # `!!int python:3.11-slim` crashed int() in the CLI fuzz run
+    assert _refused(text)[:3] == ("yaml-tag", 1, 4)

@@ -36,6 +36,8 @@ def test_known_formats_are_found_and_masked(value, what, masked):
     ("git@github.com:g/p.git", ""), ("https://gitlab.example.org/g/p.git", ""), ("cyclegan", "WANDB_PROJECT"),
     ("created_at", "SORT_KEY"), ("/run/secrets/token", "TOKEN_FILE"), ("python --task-sk-abc", ""),
     ("hf_hub_download", ""), ("$HF_TOKEN", "HF_TOKEN"), ("0123456789", "API_KEY"),
+    ("mistralai/Mistral-7B-Instruct-v0.2", "tokenizer_name"), ("EleutherAI/gpt-neox-20b", "TOKENIZER"),
+    ("sha256:3f9a1c7e5b2d8046f1a3c5e7b9d2f4a6", "CACHE_KEY"), ("Jane-Doe-2024-Lab-Group", "AUTHOR"),
 ])
 def test_ordinary_values_are_not_credentials(value, name):
     assert find(value, name) is None

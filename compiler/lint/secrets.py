@@ -35,7 +35,9 @@ _TOKENS = (
 _PREFIX = re.compile(r"github_pat_|[a-z]+[_-]|A[A-Z]{3}")
 # scheme://user:password@ -- a password that is a shell reference ($X, ${X}) is not a literal.
 _URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*)://([^\s/:@]*):([^\s/@]+)@([^\s/@]*)")
-_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|AUTH|CREDENTIAL|KEY$", re.I)
+# TOKENIZER and AUTHOR are not secrets (`--tokenizer mistralai/Mistral-7B-v0.2` is a model name).
+_SECRET_NAME = re.compile(r"TOKEN(?!IZ)|SECRET|PASSW|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|AUTH(?!OR)|CREDENTIAL|KEY$",
+                          re.I)
 _PASSWORD_NAME = re.compile(r"PASSW", re.I)
 _ASSIGN = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|[^\s;&|]+)")
 _OPTION = re.compile(r"^--?([A-Za-z][-A-Za-z0-9_]*)(?:=(.*))?$")
@@ -71,7 +73,9 @@ def find(value: str, name: str = "") -> tuple[str, str] | None:
 
 
 def _secret_value(name: str, value: str) -> bool:
-    if not _SECRET_NAME.search(name) or value.startswith(("$", "/", "{")) or any(c.isspace() for c in value):
+    # a reference ($VAR, a path, a {placeholder}) or a typed value (sha256:..., a URL) is not a credential
+    if not _SECRET_NAME.search(name) or value.startswith(("$", "/", "{")) or ":" in value or \
+            any(c.isspace() for c in value):
         return False
     if _PASSWORD_NAME.search(name):
         return len(value) >= 4

@@ -4,9 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
-class Obj:
-    file: str
+class Named:
+    """Read access to a manifest body's identity; shared by built and read-back objects."""
     body: dict
 
     @property
@@ -16,6 +15,12 @@ class Obj:
     @property
     def name(self) -> str:
         return self.body["metadata"]["name"]
+
+
+@dataclass(frozen=True)
+class Obj(Named):
+    file: str
+    body: dict
 
     @property
     def namespace(self) -> str:

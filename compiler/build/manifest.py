@@ -5,24 +5,18 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from ..manifests import Named
+
 # Install order: what others depend on first (helm's idea of a fixed kind order).
 KIND_ORDER = ("PersistentVolumeClaim", "ConfigMap", "Pod", "Job")
 FILE_PREFIX = {"PersistentVolumeClaim": "pvc", "ConfigMap": "configmap", "Pod": "pod", "Job": "job"}
 
 
 @dataclass(frozen=True)
-class Manifest:
+class Manifest(Named):
     body: dict
     loc: tuple  # where in project.yaml it comes from
     stem: str  # stable file name part: the workload or volume name, never a hash
-
-    @property
-    def kind(self) -> str:
-        return self.body["kind"]
-
-    @property
-    def name(self) -> str:
-        return self.body["metadata"]["name"]
 
     @property
     def filename(self) -> str:

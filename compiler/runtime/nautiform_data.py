@@ -703,18 +703,11 @@ def download_http(url: str, part: str, headers: dict, expect_sha: str | None,
 
 
 def _md5_file(path: str) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as fh:
-        while True:
-            buf = fh.read(CHUNK)
-            if not buf:
-                break
-            h.update(buf)
-    return h.hexdigest()
+    return sha256_file(path, hashlib.md5)
 
 
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
+def sha256_file(path: str, algorithm=hashlib.sha256) -> str:
+    h = algorithm()
     with open(path, "rb") as fh:
         while True:
             buf = fh.read(CHUNK)

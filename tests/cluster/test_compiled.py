@@ -80,6 +80,25 @@ def test_example_runs_on_the_simulated_nautilus(cluster, namespace, example, tmp
             assert labels["nvidia.com/gpu.product"] in ("NVIDIA-A10", "NVIDIA-GeForce-RTX-3090")
             assert labels["topology.kubernetes.io/region"] == "us-west"
 
+    # Ordering: KWOK runs no containers, so check the wiring on the live pods instead: every pod that
+    # reads horse2zebra first runs `wait` on the data Job's spec, on the same claim and sub-path that the
+    # data Job fills (the `wait` semantics themselves run for real in tests/data).
+    (fetch_pod,) = cluster.pods(namespace, "nautiform.io/workload=dataset-horse2zebra")
+    fetch = fetch_pod["spec"]["containers"][0]["command"]
+    fetch_dest = fetch[fetch.index("--dest") + 1]
+    assert fetch_dest == "/mnt/data/datasets/horse2zebra"
+    for pod in cluster.pods(namespace):
+        if pod["metadata"]["labels"]["nautiform.io/workload"] not in ("train", "sweep-lr"):
+            continue
+        waits = [c for c in pod["spec"]["initContainers"] if c["name"] == "wait-horse2zebra"]
+        assert len(waits) == 1, pod["metadata"]["name"]
+        cmd = waits[0]["command"]
+        assert cmd[2:4] == ["wait", fetch[3]]  # the same spec file as the data Job
+        mount = next(m for m in waits[0]["volumeMounts"] if m["name"] == "vol-data")
+        claim = next(v for v in pod["spec"]["volumes"] if v["name"] == "vol-data")["persistentVolumeClaim"]
+        assert claim["claimName"] == "cyclegan-data"
+        assert cmd[cmd.index("--dest") + 1] == mount["mountPath"] + "/datasets/horse2zebra"
+
     # Each sweep pod's point: run the launcher from the live ConfigMap with that pod's index.
     cm = next(c for c in cluster.get_json("configmap", "-n", namespace, "-l", "nautiform.io/workload=sweep-lr")["items"])
     folder = tmp_path / "sweep"

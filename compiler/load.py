@@ -32,7 +32,6 @@ _ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map"
 class Loaded:
     data: object
     file: str
-    lines: list[str]
     # path tuple -> (key position, value position); the root is ().
     positions: dict[tuple, tuple[Position | None, Position]] = field(default_factory=dict)
 
@@ -208,7 +207,6 @@ def load_text(text: str, file: str) -> Loaded:
 
     if text.startswith("\ufeff"):
         text = text[1:]
-    lines = text.splitlines()
     conv = _Converter(file)
     if len(text) > MAX_CHARS:  # the pure-Python parser reads ~200 kB/s: bound the time, not only the memory
         raise UserError([Diagnostic("yaml-size", f"the file has {len(text):,} characters; project.yaml may have "
@@ -262,7 +260,7 @@ def load_text(text: str, file: str) -> Loaded:
     if conv.diagnostics:
         raise UserError(conv.diagnostics)
     conv.positions[()] = (None, _pos(node))
-    return Loaded(data, file, lines, conv.positions)
+    return Loaded(data, file, conv.positions)
 
 
 def _syntax_hint(problem: str) -> str:

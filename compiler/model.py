@@ -158,6 +158,14 @@ class Outputs(Model):
                        "e.g. s3://my-bucket/runs or volume://results/runs")
         return self
 
+    @property
+    def volume_target(self) -> tuple[str, str] | None:
+        """(volume, sub/path) for volume://VOLUME/sub/path; None for S3."""
+        if not self.to.startswith("volume://"):
+            return None
+        volume, _, sub = self.to[len("volume://"):].partition("/")
+        return volume, sub
+
 
 # ---- pod settings shared by defaults and workloads ------------------------------------------
 

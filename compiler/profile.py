@@ -28,6 +28,10 @@ class Profile:
         best = max((p for p in prefixes if storage_class and storage_class.startswith(p)), key=len, default=None)
         return prefixes[best] if best else "ReadWriteOnce"
 
+    def s3_endpoint(self, where: str = "inside") -> str | None:
+        """The S3 endpoint seen from `where`: "inside" the cluster (pods) or "outside" (a laptop)."""
+        return (self.data.get("s3") or {}).get(where)
+
     def gpu_resource(self, products: list[str] | None) -> str:
         special = self.data["gpu"]["special_resources"]
         names = {special.get(p, self.data["gpu"]["resource"]) for p in products or []}

@@ -45,7 +45,7 @@ def runtime_spec(r: Resolved, name: str, endpoint_key: str = "inside") -> dict:
     src = getattr(ds.source, kind).model_dump(exclude_none=True)
     secret = src.pop("credentials", None) or src.pop("token", None)
     if kind == "s3" and not src.get("endpoint"):
-        src["endpoint"] = (r.profile.data.get("s3") or {}).get(endpoint_key)
+        src["endpoint"] = r.profile.s3_endpoint(endpoint_key)
     spec = {"name": name, "source": {"type": kind, **src}, "unpack": ds.unpack}
     if secret:
         spec["source"]["secret"] = secret
@@ -93,7 +93,7 @@ def check(r: Resolved) -> list:
                                 f"{ds.volume!r}, which is not declared under `volumes`",
                                 f"declared volumes: {', '.join(r.project.volumes) or 'none'}"))
         s3 = ds.source.s3
-        if s3 and not s3.endpoint and not (r.profile.data.get("s3") or {}).get("inside"):
+        if s3 and not s3.endpoint and not r.profile.s3_endpoint():
             out.append(diag("s3-endpoint", loc + ("source", "s3"), f"profile {r.profile.name} has no S3 endpoint",
                             "set source.s3.endpoint"))
         if s3 and not s3.anonymous and not s3.credentials:
@@ -117,8 +117,9 @@ def data_jobs(r: Resolved, cm_name: str, image: str) -> list[Manifest]:
                      "resources": {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
                      "volumeMounts": [{"name": VOLUME, "mountPath": MOUNT, "readOnly": True},
                                       {"name": "target", "mountPath": f"/mnt/{ds.volume}"}]}
-        if _source_env(r, name):
-            container["env"] = _source_env(r, name)
+        env = _source_env(r, name)
+        if env:
+            container["env"] = env
         claim = vol.existing_claim or object_name(r.name, ds.volume)
         pod = {"restartPolicy": "Never", "containers": [container],
                "volumes": [{"name": VOLUME, "configMap": {"name": cm_name}},
@@ -188,8 +189,8 @@ def pod_extras(r: Resolved, w: ResolvedWorkload, cm_name: str | None, image: str
 def _outputs_wrap(r: Resolved, w: ResolvedWorkload, outputs, extras: PodExtras, point: str) -> list:
     """`point` is launcher text ({sweep_point}); user text is brace-escaped so it stays literal there."""
     lit = (lambda t: t.replace("{", "{{").replace("}", "}}")) if point else (lambda t: t)  # noqa: E731
-    if outputs.to.startswith("volume://"):
-        vol_name, _, sub = outputs.to[len("volume://"):].partition("/")
+    if outputs.volume_target:
+        vol_name, sub = outputs.volume_target
         vol = r.project.volumes.get(vol_name)
         claim = (vol.existing_claim or object_name(r.name, vol_name)) if vol else vol_name
         extras.volumes.append({"name": "outputs-target", "persistentVolumeClaim": {"claimName": claim}})
@@ -198,7 +199,7 @@ def _outputs_wrap(r: Resolved, w: ResolvedWorkload, outputs, extras: PodExtras, 
         args = []
     else:
         dest = lit(outputs.to.rstrip("/")) + point
-        endpoint = outputs.endpoint or (r.profile.data.get("s3") or {}).get("inside")
+        endpoint = outputs.endpoint or r.profile.s3_endpoint()
         args = ["--endpoint", lit(endpoint)] if endpoint else []
         extras.env += _secret_env("s3", outputs.credentials)
     return ["python3", SCRIPT, "run", "--outputs", lit(outputs.path), "--to", dest, *args, "--"]
@@ -208,8 +209,8 @@ def volume_output_problems(r: Resolved) -> list:
     out = []
     for w in r.workloads:
         outputs = getattr(w.spec, "outputs", None)
-        if outputs and outputs.to.startswith("volume://"):
-            vol_name = outputs.to[len("volume://"):].partition("/")[0]
+        if outputs and outputs.volume_target:
+            vol_name = outputs.volume_target[0]
             if vol_name not in r.project.volumes:
                 out.append(diag("unknown-volume", w.loc + ("outputs", "to"), f"outputs go to volume {vol_name!r}, "
                                 "which is not declared under `volumes`",

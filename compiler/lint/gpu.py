@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+from ..build.pod import gpu_resource
 from ..errors import diag
 
 
@@ -38,7 +39,7 @@ def check(r, manifests) -> list:
             out.append(diag("gpu-mixed-products", loc + ("products",), "these products are requested under "
                             f"different resource names ({', '.join(sorted(names))}); one pod can ask for only one",
                             "split them into separate workloads"))
-        resource = gpu.resource or r.profile.gpu_resource(gpu.products)
+        resource = gpu_resource(r, w)
         gated_products = [p for p in gpu.products or [] if special.get(p) in data["quota_gated"]]
         priority = w.pod.get("priority_class")
         if gated_products and resource not in data["quota_gated"] and priority not in opportunistic:

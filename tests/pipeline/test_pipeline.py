@@ -153,6 +153,7 @@ def test_pipeline_sequence(project):
     p.commit(render(p.namespace, p.registry), "first")
     run = p.pipeline()
     assert results(run) == {"check": "PASS", "build:buildah": "PASS", "plan": "PASS", "deploy": "PASS"}, run.stdout
+    assert "NAUTIFORM_IMAGE_EXISTS=false" in run.stdout and "build skipped" not in run.stdout
     image = next(l for l in (p.path / "generated/job-prep.yaml").read_text().splitlines() if "image:" in l).split()[-1]
     repo, tag = image.rsplit(":", 1)
     name = repo.split("/", 1)[1]
@@ -166,7 +167,7 @@ def test_pipeline_sequence(project):
 
     # 2. Same commit again: the image is not rebuilt, nothing is re-created.
     run = p.pipeline()
-    assert "already exists: build skipped" in run.stdout or "nothing to build" in run.stdout, run.stdout
+    assert "NAUTIFORM_IMAGE_EXISTS=true" in run.stdout and "already exists: build skipped" in run.stdout, run.stdout
     assert {k: j["metadata"]["uid"] for k, j in p.jobs().items()} == {k: j["metadata"]["uid"] for k, j in first.items()}
 
     # 3. New sweep values: a new Job (new name) runs 3 points, the old one is pruned.

@@ -1,28 +1,27 @@
-"""Value types of project.yaml with their own validation and JSON Schema.
+"""Value types of project.yaml with their own check and JSON Schema.
 
-Each is a PlainValidator so pydantic reports one clear error per value (no
-union noise), with a hint carried in the error context.
+Each check returns the value to keep or raises `Invalid` with a hint, so every
+mistake gives one clear message.
 """
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Union
-
-from pydantic import PlainValidator, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from typing import Any, Union
 
 from . import quantity
+from .records import Invalid, Value, show as _show
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PARAM_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def fail(kind: str, message: str, hint: str = "") -> PydanticCustomError:
-    return PydanticCustomError(kind, message, {"hint": hint})
+def fail(kind: str, message: str, hint: str = "") -> Invalid:
+    return Invalid(kind, message, hint)
 
 
 def _quantity(value: Any) -> Union[int, float, str]:
@@ -55,48 +54,36 @@ def _duration(value: Any) -> int:
     return seconds
 
 
-def _string(pattern: re.Pattern, what: str, hint: str, max_len: int):
+def _string(pattern: re.Pattern, what: str, hint: str, max_len: int, code: str = "name"):
     def check(value: Any) -> str:
         if not isinstance(value, str):
             raise fail("type", f"expected {what}, got {_show(value)}", "write it as text")
         if len(value) > max_len or not pattern.match(value):
-            raise fail("name", f"{value!r} is not {what}", hint)
+            raise fail(code, f"{value!r} is not {what}", hint)
         return value
     return check
 
 
-def _show(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, (int, float)):
-        return f"a number ({value})"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return repr(value)
-
-
-Quantity = Annotated[Union[int, float, str], PlainValidator(_quantity), WithJsonSchema(
-    {"type": ["string", "number"], "description": "Kubernetes quantity: 500m, 4, 16Gi",
-     "pattern": r"^[+-]?(\d+\.?\d*|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$"})]
-Duration = Annotated[int, PlainValidator(_duration), WithJsonSchema(
-    {"type": ["string", "integer"], "description": "seconds, or 90s / 30m / 6h / 7d",
-     "pattern": r"^\d+[smhd]$"})]
-DnsLabel = Annotated[str, PlainValidator(_string(
+Quantity = Value(_quantity, {
+    "type": ["string", "number"], "description": "Kubernetes quantity: 500m, 4, 16Gi",
+    "pattern": r"^[+-]?(\d+\.?\d*|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$"})
+Duration = Value(_duration, {"type": ["string", "integer"], "description": "seconds, or 90s / 30m / 6h / 7d",
+                             "pattern": r"^\d+[smhd]$"})
+DnsLabel = Value(_string(
     DNS_LABEL, "a DNS-1123 label", "use lowercase letters, digits and '-', start and end with a letter or digit, "
-    "at most 63 characters", 63)), WithJsonSchema({"type": "string", "pattern": DNS_LABEL.pattern, "maxLength": 63})]
-LabelValue = Annotated[str, PlainValidator(_string(
-    LABEL_VALUE, "a valid label value", "use letters, digits, '-', '_' and '.', at most 63 characters", 63)),
-    WithJsonSchema({"type": "string", "pattern": LABEL_VALUE.pattern, "maxLength": 63})]
-EnvName = Annotated[str, PlainValidator(_string(
-    ENV_NAME, "an environment variable name", "use letters, digits and '_', not starting with a digit", 256)),
-    WithJsonSchema({"type": "string", "pattern": ENV_NAME.pattern})]
-ParamName = Annotated[str, PlainValidator(_string(
+    "at most 63 characters", 63), {"type": "string", "pattern": DNS_LABEL.pattern, "maxLength": 63})
+LabelValue = Value(_string(
+    LABEL_VALUE, "a valid label value", "use letters, digits, '-', '_' and '.', at most 63 characters", 63),
+    {"type": "string", "pattern": LABEL_VALUE.pattern, "maxLength": 63})
+EnvName = Value(_string(
+    ENV_NAME, "an environment variable name", "use letters, digits and '_', not starting with a digit", 256),
+    {"type": "string", "pattern": ENV_NAME.pattern})
+ParamName = Value(_string(
     PARAM_NAME, "a sweep parameter name", "use lowercase letters, digits and '_' (it becomes {name} in the "
-    "command and NAME in the environment)", 63)), WithJsonSchema({"type": "string", "pattern": PARAM_NAME.pattern})]
+    "command and NAME in the environment)", 63), {"type": "string", "pattern": PARAM_NAME.pattern})
+Sha256 = Value(_string(SHA256, "a SHA-256 digest", "64 lowercase hex digits, as `sha256sum FILE` prints", 64,
+                               "value"),
+               {"type": "string", "pattern": SHA256.pattern})
 
 
 def _abs_path(value: Any) -> str:
@@ -113,8 +100,8 @@ def _abs_path(value: Any) -> str:
     return value
 
 
-AbsPath = Annotated[str, PlainValidator(_abs_path), WithJsonSchema(
-    {"type": "string", "pattern": "^/[^:\n\r]*[^/:\n\r]", "description": "absolute path in the container"})]
+AbsPath = Value(_abs_path, {"type": "string", "pattern": "^/[^:\n\r]*[^/:\n\r]",
+                            "description": "absolute path in the container"})
 
 
 def _command(value: Any) -> tuple[str, ...]:
@@ -132,10 +119,9 @@ def _command(value: Any) -> tuple[str, ...]:
                'e.g. [python, train.py, --epochs, "10"]')
 
 
-Command = Annotated[tuple[str, ...], PlainValidator(_command), WithJsonSchema(
-    {"oneOf": [{"type": "string", "minLength": 1},
-               {"type": "array", "items": {"type": "string"}, "minItems": 1}],
-     "description": "argv list, or one line run by /bin/sh -c"})]
+Command = Value(_command, {"oneOf": [{"type": "string", "minLength": 1},
+                                     {"type": "array", "items": {"type": "string"}, "minItems": 1}],
+                           "description": "argv list, or one line run by /bin/sh -c"})
 
 
 def _param_value(value: Any):
@@ -148,8 +134,7 @@ def _param_value(value: Any):
     raise fail("type", f"a sweep value must be text, a number or a boolean, got {_show(value)}")
 
 
-ParamValue = Annotated[Union[bool, int, float, str], PlainValidator(_param_value), WithJsonSchema(
-    {"type": ["string", "number", "boolean"]})]
+ParamValue = Value(_param_value, {"type": ["string", "number", "boolean"]})
 
 
 def _env_value(value: Any) -> str:
@@ -159,4 +144,4 @@ def _env_value(value: Any) -> str:
                f'quote it: "{str(value).lower() if isinstance(value, bool) else value}"')
 
 
-EnvValue = Annotated[str, PlainValidator(_env_value), WithJsonSchema({"type": "string"})]
+EnvValue = Value(_env_value, {"type": "string"})

@@ -11,7 +11,7 @@ from compiler.model import SweepSpec
 
 
 def _run(tmp_path, spec: dict, command: tuple, index: int) -> str:
-    sweep = expand(SweepSpec.model_validate(spec))
+    sweep = expand(SweepSpec.from_data(spec))
     folder = tmp_path / "sweep"
     folder.mkdir(exist_ok=True)
     for key, value in launcher.data(sweep, command).items():
@@ -29,14 +29,14 @@ GRID = {"grid": {"lr": [0.1, 0.01, 0.001], "batch": [16, 32], "opt": ["adam", "s
 def test_grid_point_per_index(tmp_path, index):
     cmd = ("printf", "%s|", "{lr}", "{batch}", "{opt}", "$LR-{{x}}")
     got = _run(tmp_path, GRID, cmd, index).split("|")[:-1]
-    point = expand(SweepSpec.model_validate(GRID)).point(index)
+    point = expand(SweepSpec.from_data(GRID)).point(index)
     assert got == [point["lr"], point["batch"], point["opt"], "$LR-{x}"]
 
 
 def test_grid_order_is_itertools_product(tmp_path):
     import itertools
 
-    sweep = expand(SweepSpec.model_validate(GRID))
+    sweep = expand(SweepSpec.from_data(GRID))
     assert [tuple(sweep.point(i).values()) for i in range(sweep.size)] == list(
         itertools.product(("0.1", "0.01", "0.001"), ("16", "32"), ("adam", "sgd")))
 
@@ -52,7 +52,7 @@ def test_parameters_are_exported(tmp_path):
 
 
 def test_random_search_is_reproducible():
-    spec = SweepSpec.model_validate({"random": {"seed": 3, "samples": 50, "params": {
+    spec = SweepSpec.from_data({"random": {"seed": 3, "samples": 50, "params": {
         "lr": {"loguniform": [1e-5, 1e-1]}, "n": {"randint": [1, 4]}, "o": {"choice": ["a", "b"]}}}})
     a, b = expand(spec), expand(spec)
     assert a.columns == b.columns and a.size == 50

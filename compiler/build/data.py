@@ -42,7 +42,7 @@ class PodExtras:
 def runtime_spec(r: Resolved, name: str, endpoint_key: str = "inside") -> dict:
     ds = r.project.datasets[name]
     kind = ds.source.kind
-    src = getattr(ds.source, kind).model_dump(exclude_none=True)
+    src = getattr(ds.source, kind).as_dict(drop_none=True)
     secret = src.pop("credentials", None) or src.pop("token", None)
     if kind == "s3" and not src.get("endpoint"):
         src["endpoint"] = r.profile.s3_endpoint(endpoint_key)

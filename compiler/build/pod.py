@@ -50,8 +50,7 @@ def pod_spec(r: Resolved, w: ResolvedWorkload, command: list[str], diags: list, 
     if affinity:
         spec["affinity"] = affinity
     if pod.get("tolerations"):
-        spec["tolerations"] = [{k: v for k, v in t.model_dump().items() if v is not None}
-                               for t in pod["tolerations"]]
+        spec["tolerations"] = [t.as_dict(drop_none=True) for t in pod["tolerations"]]
     if pod.get("priority_class"):
         spec["priorityClassName"] = pod["priority_class"]
     if r.project.image.pull_secret:

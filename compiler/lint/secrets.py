@@ -18,9 +18,8 @@ import math
 import re
 from collections import Counter
 
-from pydantic import BaseModel
-
 from ..errors import diag
+from ..records import Record
 
 CODE = "secret-literal"
 _TOKENS = (
@@ -109,8 +108,8 @@ def _hint(loc: tuple) -> str:
 
 def _strings(value, loc: tuple, name: str = ""):
     """(loc, string, name it is set under) for every string in the validated project, keys included."""
-    if isinstance(value, BaseModel):
-        for field in type(value).model_fields:  # a field name (secret_env's `key`) says nothing
+    if isinstance(value, Record):
+        for field in type(value).fields:  # a field name (secret_env's `key`) says nothing
             yield from _strings(getattr(value, field), loc + (field,), "command" if field == "command" else "")
     elif isinstance(value, dict):
         for key, item in value.items():

@@ -14,7 +14,7 @@ Rules the language relies on:
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 _BAD = object()  # a value that failed; its problem is already recorded
 REQUIRED = object()
@@ -28,12 +28,18 @@ class Invalid(Exception):
         self.code, self.message, self.hint = code, message, hint
 
 
-class Problem(NamedTuple):
-    loc: tuple  # path of the value in the document
-    code: str
-    message: str
-    hint: str
-    at_key: bool = False  # show it at the key (unknown or missing keys) rather than the value
+class Problem:
+    """One mistake found in the data (plain slots: typing.NamedTuple costs ~1 ms per class at import)."""
+
+    __slots__ = ("loc", "code", "message", "hint", "at_key")
+
+    def __init__(self, loc: tuple, code: str, message: str, hint: str, at_key: bool = False):
+        self.loc = loc  # path of the value in the document
+        self.code, self.message, self.hint = code, message, hint
+        self.at_key = at_key  # show it at the key (unknown or missing keys) rather than the value
+
+    def __repr__(self):
+        return f"Problem({self.loc!r}, {self.code!r}, {self.message!r}, {self.hint!r}, at_key={self.at_key})"
 
 
 class Rejected(Exception):
@@ -188,7 +194,9 @@ class DictOf:
             where = loc + (k,)
             key_problems: list = []
             if self.key.parse(k, where, key_problems) is _BAD:
-                out.extend(p._replace(at_key=True) for p in key_problems)
+                for p in key_problems:
+                    p.at_key = True
+                out.extend(key_problems)
                 bad = True
             v = self.value.parse(v, where, out)
             bad = bad or v is _BAD
@@ -260,10 +268,13 @@ class Tagged:
 
 # ---- records --------------------------------------------------------------------------------------
 
-class Field(NamedTuple):
-    type: Any  # a value type above or a Record class
-    default: Any  # REQUIRED, a value, or a record class / callable to build the default
-    doc: str
+class Field:
+    __slots__ = ("type", "default", "doc")
+
+    def __init__(self, type_, default, doc: str):
+        self.type = type_  # a value type above or a Record class
+        self.default = default  # REQUIRED, a value, or a Record class whose empty record is the default
+        self.doc = doc
 
     def default_value(self):
         d = self.default

@@ -185,8 +185,12 @@ class Cluster:
         return self.get_json(*args)["items"]
 
 
+_started_here = False  # this process started the cluster (rather than reusing a running one)
+
+
 def start_cluster() -> Cluster:
     """Run tests/cluster/up (builds on first use) and return a handle; raise with the reason if not."""
+    global _started_here
     kubectl = _kubectl_binary()
     env = {**os.environ, "NAUTIFORM_KUBECTL": kubectl} if os.path.isabs(kubectl) else None
     proc = subprocess.run([str(HERE / "up")], capture_output=True, text=True, env=env)
@@ -194,4 +198,12 @@ def start_cluster() -> Cluster:
     if proc.returncode != 0 or not lines:
         raise ClusterError(f"tests/cluster/up failed (exit {proc.returncode}):\n"
                            + "\n".join(proc.stderr.strip().splitlines()[-40:]))
+    _started_here = _started_here or "reusing running cluster" not in proc.stderr
     return Cluster(kubeconfig=Path(lines[-1]), kubectl_bin=kubectl)
+
+
+def stop_if_started_here() -> None:
+    """Stop a cluster this test run started: idle, it keeps ~2/3 of a core busy (apiserver, etcd, KWOK).
+    A cluster that was already running is left alone, and so is any when NAUTIFORM_KEEP_CLUSTER=1."""
+    if _started_here and os.environ.get("NAUTIFORM_KEEP_CLUSTER") != "1":
+        subprocess.run([str(HERE / "down")], capture_output=True, text=True)

@@ -55,20 +55,18 @@ def committable_files(folder: Path) -> list[str] | None:
     """Paths under `folder` (relative, sorted) that are tracked or not ignored: what a fresh clone
     would hold after the next commit. None when `folder` is not in a git work tree."""
     try:
+        # Without --full-name, git prints paths relative to the directory it runs in (-C folder):
+        # one process instead of a second one asking for the work tree's top (~3 ms each).
         proc = subprocess.run(["git", "-C", str(folder), "ls-files", "-z", "--cached", "--others",
-                               "--exclude-standard", "--full-name", "."], capture_output=True, timeout=60)
-        top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True,
-                             text=True, timeout=60)
+                               "--exclude-standard", "."], capture_output=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    if proc.returncode != 0 or top.returncode != 0:
+    if proc.returncode != 0:
         return None
-    root = Path(top.stdout.strip())
-    base = folder.resolve()
     out = set()
     for raw in proc.stdout.split(b"\0"):
         if raw:
-            path = root / raw.decode("utf-8", "surrogateescape")
-            if path.is_file():
-                out.add(path.relative_to(base).as_posix())
+            rel = raw.decode("utf-8", "surrogateescape")
+            if (folder / rel).is_file():
+                out.add(rel)
     return sorted(out)

@@ -1,7 +1,6 @@
 """`nautiform compile` and `nautiform check`."""
 from __future__ import annotations
 
-import difflib
 import sys
 from collections import Counter
 from pathlib import Path
@@ -59,6 +58,8 @@ def check_project(path: Path, out: Path, fmt: str = "text") -> int:
 
 
 def tree_diff(have: dict[str, bytes], want: dict[str, bytes], out: Path) -> list[str]:
+    import difflib  # only a stale tree needs it; compile never does
+
     lines: list[str] = []
     for name in sorted(set(have) | set(want)):
         a, b = have.get(name), want.get(name)

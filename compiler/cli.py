@@ -1,140 +1,95 @@
-"""Command line: click stays here; commands are plain functions returning exit codes.
+"""Command line entry: the error boundary, and a click-free path for a plain `compile` or `check`.
 
 Exit codes: 0 ok, 1 user error (diagnostics printed), 2 usage, 3 internal bug
 (traceback saved to a log file, never shown as the error), 130 interrupted.
+
+Importing click costs ~10 ms, about a seventh of issue 7's budget for a whole compile, and CI runs
+`nautiform compile` and `nautiform check` on every push. So `plain_args` reads those two command
+lines when they are plain (a path, `--out DIR`, `--format text|json`) and gives exactly the values
+click would (tests/test_cli.py compares the two parsers); anything else (help, --version, other
+commands, an unknown or malformed option, shell completion) goes to click in cli_click.py, with
+its own help texts and usage errors.
 """
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from pathlib import Path
 
-import click
-
-_PATH = click.argument("path", type=click.Path(path_type=Path), default="project.yaml", required=False)
-_OUT = click.option("--out", type=click.Path(path_type=Path), default="generated", show_default=True,
-                    help="Directory of compiled manifests.")
-_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-                       help="How to print diagnostics.")
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="nautiform")
-def cli() -> None:
-    """Compile one project.yaml into reviewed Kubernetes manifests for a shared GPU cluster."""
-
-
-@cli.command("compile")
-@_PATH
-@_OUT
-@_FORMAT
-def compile_cmd(path: Path, out: Path, fmt: str) -> None:
-    """Compile PATH (default project.yaml) into --out (default generated/)."""
-    from .commands.compile import compile_project
-
-    sys.exit(compile_project(path, out, fmt))
-
-
-@cli.command("check")
-@_PATH
-@_OUT
-@_FORMAT
-def check_cmd(path: Path, out: Path, fmt: str) -> None:
-    """Exit 0 when --out is exactly what PATH compiles to; else print the diff and exit 1."""
-    from .commands.compile import check_project
-
-    sys.exit(check_project(path, out, fmt))
-
-
-@cli.command("schema")
-def schema_cmd() -> None:
-    """Print the JSON Schema of project.yaml."""
-    from .commands.schema import schema_text
-
-    click.echo(schema_text(), nl=False)
-
-
-@cli.command("plan")
-@_OUT
-@click.option("--base", default=None, help="Git ref to compare with (default: merge base with the default branch).")
-@click.option("--allow-data-loss", is_flag=True, help="Do not fail on PVC removal, shrink or class/mode change.")
-@click.option("--markdown", type=click.Path(path_type=Path), default=None, help="Also write a markdown summary.")
-def plan_cmd(out: Path, base: str | None, allow_data_loss: bool, markdown: Path | None) -> None:
-    """Show what merging will create, change and prune; exit 1 if it would lose data."""
-    from .commands.plan import plan
-
-    sys.exit(plan(out, base, allow_data_loss, markdown))
-
-
-@cli.command("apply")
-@_OUT
-@click.option("--allow-data-loss", is_flag=True, help="Apply even if a PVC was removed or changed (never deletes it).")
-@click.option("--dry-run", is_flag=True, help="Server-side dry run: the API server validates, nothing changes.")
-def apply_cmd(out: Path, allow_data_loss: bool, dry_run: bool) -> None:
-    """Server-side apply --out to the cluster in KUBECONFIG and prune what the project no longer declares."""
-    from .commands.apply import apply
-
-    sys.exit(apply(out, allow_data_loss, dry_run))
-
-
-@cli.command("init")
-@click.argument("directory", type=click.Path(path_type=Path), default=".", required=False)
-@click.option("--name", default=None, help="Project name (default: the directory's name).")
-@click.option("--namespace", default=None, help="Your namespace on the cluster (default: the project name).")
-@click.option("--profile", type=click.Choice(["nautilus", "generic"]), default="nautilus", show_default=True)
-@click.option("--repository", default=None, help="Image registry repository.")
-@click.option("--repo", default=None, help="Git URL of your code.")
-def init_cmd(directory: Path, name, namespace, profile, repository, repo) -> None:
-    """Scaffold project.yaml, Dockerfile, .gitlab-ci.yml and .gitignore, then compile."""
-    from .commands.init import init
-
-    sys.exit(init(directory, name, namespace, profile, repository, repo))
-
-
-@cli.command("image")
-@_PATH
-@_OUT
-@click.option("--check-registry", is_flag=True, help="Also ask the registry whether the tag already exists.")
-def image_cmd(path: Path, out: Path, check_registry: bool) -> None:
-    """Print the image reference, build context and Dockerfile as KEY=value lines (for CI)."""
-    from .commands.image import image
-
-    sys.exit(image(path, out, check_registry))
-
-
-@cli.group("data")
-def data_group() -> None:
-    """Datasets declared in project.yaml."""
-
-
-@data_group.command("fetch")
-@click.argument("name")
-@click.option("--project", "path", type=click.Path(path_type=Path), default="project.yaml", show_default=True)
-@click.option("--to", type=click.Path(path_type=Path), default="data", show_default=True,
-              help="Directory to fetch into (the dataset lands in DIR/NAME).")
-@click.option("--force", is_flag=True, help="Fetch again even if the marker says it is up to date.")
-def data_fetch_cmd(name: str, path: Path, to: Path, force: bool) -> None:
-    """Fetch dataset NAME exactly as the cluster's data Job would (verify, move into place, marker)."""
-    from .commands.data import fetch
-
-    sys.exit(fetch(path, name, to, force))
+COMMANDS = ("compile", "check")
+DEFAULTS = {"path": "project.yaml", "--out": "generated", "--format": "text"}
+_FORMATS = ("text", "json")
 
 
 def main() -> None:
     try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2)
-    except click.exceptions.Abort:
-        sys.exit(130)
+        plain = plain_args(sys.argv[1:])
+        if plain is None:
+            from .cli_click import run
+
+            run()
+        else:
+            _run_plain(*plain)
     except KeyboardInterrupt:
         sys.exit(130)
     except SystemExit:
         raise
     except Exception:  # the error boundary: a bug in nautiform, not in the user's file
         _crash()
+
+
+def plain_args(argv: list[str]) -> tuple[str, Path, Path, str] | None:
+    """(command, path, out, format) of a plain compile/check command line; None if click must read it."""
+    if not argv or argv[0] not in COMMANDS or any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
+        return None
+    values: dict[str, str] = {}
+    rest = argv[1:]
+    while rest:
+        token = rest.pop(0)
+        name, eq, value = token.partition("=")
+        if name in ("--out", "--format"):
+            if not eq:  # `--out DIR`; a value that looks like an option is click's to judge
+                if not rest or rest[0].startswith("-"):
+                    return None
+                value = rest.pop(0)
+            values[name] = value  # the last one wins, as in click
+        elif token.startswith("-") or "path" in values:  # help, unknown options, `--`, `-`, a second path
+            return None
+        else:
+            values["path"] = token
+    path, out, fmt = (values.get(k, DEFAULTS[k]) for k in ("path", "--out", "--format"))
+    if fmt not in _FORMATS or not (_readable_or_missing(path) and _readable_or_missing(out)):
+        return None
+    return argv[0], Path(path), Path(out), fmt
+
+
+def _readable_or_missing(path: str) -> bool:
+    """click.Path (readable=True by default) refuses an existing path it cannot read; click says so."""
+    try:
+        os.stat(path)
+    except (OSError, ValueError):
+        return True
+    return os.access(path, os.R_OK)
+
+
+def _run_plain(command: str, path: Path, out: Path, fmt: str) -> None:
+    from .commands.compile import check_project, compile_project
+
+    run = compile_project if command == "compile" else check_project
+    try:
+        code = run(path, out, fmt)
+    except (EOFError, KeyboardInterrupt):  # as click does: a blank line closes the terminal's ^C echo
+        print(file=sys.stderr)
+        sys.exit(130)
+    except OSError as exc:  # as click does: the reader went away (`nautiform check | head`); exit 1 quietly
+        if exc.errno != errno.EPIPE:
+            raise
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, sys.stderr.fileno())
+        sys.exit(1)
+    sys.exit(code)
 
 
 def _crash() -> None:

@@ -8,8 +8,7 @@ are stored as one column of values per parameter.
 from __future__ import annotations
 
 import math
-import random
-from dataclasses import dataclass
+from collections import namedtuple
 
 from .model import SweepSpec
 
@@ -18,12 +17,11 @@ from .model import SweepSpec
 MAX_POINTS = 100_000
 
 
-@dataclass(frozen=True)
-class Sweep:
-    mode: str  # "grid" | "table"
-    params: tuple[str, ...]
-    columns: dict  # param -> tuple of rendered values (grid: axis values; table: one per point)
-    size: int
+class Sweep(namedtuple("Sweep", "mode params columns size")):  # a named tuple: no dataclass to build at start
+    """mode: "grid" | "table"; params: tuple of names; columns: param -> tuple of rendered values
+    (grid: axis values; table: one per point); size: the number of points."""
+
+    __slots__ = ()
 
     def point(self, index: int) -> dict:
         if self.mode == "table":
@@ -56,6 +54,8 @@ def expand(spec: SweepSpec) -> Sweep:
     rnd = spec.random
     if rnd.samples > MAX_POINTS:  # checked before drawing, so a huge number costs nothing
         return Sweep("table", tuple(rnd.params), {p: () for p in rnd.params}, rnd.samples)
+    import random  # only random search needs it
+
     rng = random.Random(rnd.seed)
     params = tuple(rnd.params)
     draws = {p: [] for p in params}
@@ -65,7 +65,7 @@ def expand(spec: SweepSpec) -> Sweep:
     return Sweep("table", params, {p: tuple(render_value(v) for v in draws[p]) for p in params}, rnd.samples)
 
 
-def _draw(rng: random.Random, dist):
+def _draw(rng, dist):  # rng: random.Random
     if dist.choice is not None:
         return dist.choice[rng.randrange(len(dist.choice))]
     if dist.randint is not None:

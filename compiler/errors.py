@@ -6,25 +6,25 @@ stage boundary so that nothing after a failed stage runs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import namedtuple
+
+# Named tuples rather than dataclasses: they are immutable, ordered and compared by value all the
+# same, and a dataclass costs ~0.5 ms to create at every start (issue 7: the compile's time budget).
 
 
-@dataclass(frozen=True, order=True)
-class Position:
-    line: int  # 1-based
-    col: int  # 1-based
+class Position(namedtuple("Position", "line col")):
+    """1-based line and column."""
+
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Diagnostic:
-    code: str  # short machine id, e.g. "type", "unknown-key", "nrp-limits"
-    message: str
-    path: str = ""  # dotted path in project.yaml, e.g. "workloads.train.cpu"
-    pos: Position | None = None
-    hint: str = ""
-    severity: str = "error"  # "error" | "warning"
-    file: str = ""
-    loc: tuple = ()  # path as a tuple; `place` turns it into `path` and `pos`
+class Diagnostic(namedtuple("Diagnostic", "code message path pos hint severity file loc",
+                            defaults=("", None, "", "error", "", ()))):
+    """code: short machine id, e.g. "type", "unknown-key", "nrp-limits"; path: dotted path in project.yaml,
+    e.g. "workloads.train.cpu"; pos: Position or None; severity: "error" | "warning";
+    loc: the path as a tuple (`pipeline.place` turns it into `path` and `pos`)."""
+
+    __slots__ = ()
 
     def sort_key(self) -> tuple:
         pos = self.pos or Position(0, 0)
@@ -36,9 +36,10 @@ def diag(code: str, loc: tuple, message: str, hint: str = "", severity: str = "e
     return Diagnostic(code, message, dotted(loc), None, hint, severity, loc=tuple(loc))
 
 
-@dataclass
 class UserError(Exception):
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    def __init__(self, diagnostics: list[Diagnostic] | None = None):
+        super().__init__(diagnostics)
+        self.diagnostics = diagnostics if diagnostics is not None else []
 
 
 def dotted(loc: tuple | list) -> str:

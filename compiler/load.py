@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 
 from .errors import Diagnostic, Position, UserError, dotted
 
@@ -28,12 +27,11 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")}
 
 
-@dataclass
 class Loaded:
-    data: object
-    file: str
-    # path tuple -> (key position, value position); the root is ().
-    positions: dict[tuple, tuple[Position | None, Position]] = field(default_factory=dict)
+    def __init__(self, data: object, file: str, positions: dict[tuple, tuple[Position | None, Position]]):
+        self.data = data
+        self.file = file
+        self.positions = positions  # path tuple -> (key position, value position); the root is ().
 
     def position(self, path: tuple, *, key: bool = False) -> Position | None:
         """Closest known position for `path`, walking up to the parent when needed."""

@@ -1,11 +1,13 @@
 """Read a compiled tree back: the objects of generated/ (for plan and apply)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 
 class Named:
     """Read access to a manifest body's identity; shared by built and read-back objects."""
+
+    __slots__ = ()
     body: dict
 
     @property
@@ -17,10 +19,8 @@ class Named:
         return self.body["metadata"]["name"]
 
 
-@dataclass(frozen=True)
-class Obj(Named):
-    file: str
-    body: dict
+class Obj(namedtuple("Obj", "file body"), Named):  # a named tuple: no dataclass to build at start (issue 7)
+    __slots__ = ()
 
     @property
     def namespace(self) -> str:

@@ -5,17 +5,17 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Diagnostic, Position, UserError, dotted
 
 
-@dataclass
 class Result:
-    files: dict[str, bytes] = field(default_factory=dict)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    project: object = None
+    def __init__(self, files: dict[str, bytes] | None = None, diagnostics: list[Diagnostic] | None = None,
+                 project: object = None):
+        self.files = files if files is not None else {}
+        self.diagnostics = diagnostics if diagnostics is not None else []
+        self.project = project
 
     @property
     def ok(self) -> bool:
@@ -88,6 +88,4 @@ def _compile(loaded, project, image: str) -> Result:
 def place(d: Diagnostic, loaded) -> Diagnostic:
     if d.pos is not None:
         return d
-    from dataclasses import replace
-
-    return replace(d, pos=loaded.position(d.loc) or Position(1, 1), file=loaded.file)
+    return d._replace(pos=loaded.position(d.loc) or Position(1, 1), file=loaded.file)

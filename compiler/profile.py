@@ -1,17 +1,15 @@
 """Cluster profiles: the rules and names of one cluster, as data files in profiles/."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 from functools import lru_cache
 from pathlib import Path
 
 _DIR = Path(__file__).parent / "profiles"
 
 
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    data: dict
+class Profile(namedtuple("Profile", "name data")):  # a named tuple: no dataclass to build at start (issue 7)
+    __slots__ = ()
 
     @property
     def rules(self) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections import namedtuple
 
 from ..manifests import Named
 
@@ -12,11 +12,11 @@ KIND_ORDER = ("PersistentVolumeClaim", "ConfigMap", "Pod", "Job")
 FILE_PREFIX = {"PersistentVolumeClaim": "pvc", "ConfigMap": "configmap", "Pod": "pod", "Job": "job"}
 
 
-@dataclass(frozen=True)
-class Manifest(Named):
-    body: dict
-    loc: tuple  # where in project.yaml it comes from
-    stem: str  # stable file name part: the workload or volume name, never a hash
+class Manifest(namedtuple("Manifest", "body loc stem"), Named):  # a named tuple: no dataclass to build at start
+    """body: the object; loc: where in project.yaml it comes from; stem: stable file name part,
+    the workload or volume name, never a hash."""
+
+    __slots__ = ()
 
     @property
     def filename(self) -> str:

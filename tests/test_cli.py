@@ -78,3 +78,26 @@ def test_help_and_usage_errors_are_still_clicks():
     assert "Compile PATH" in nautiform("compile", "--help").out
     run = nautiform("compile", "--format", "yaml")
     assert run.code == 2 and "Invalid value for '--format'" in run.err
+
+
+def test_a_plain_compile_leaves_nothing_for_the_teardown_it_skips(tmp_path):
+    """cli.entry ends a plain compile with os._exit: no atexit callback, thread or open file may need it."""
+    code = f"""
+import atexit, os, sys
+from compiler import cli
+sys.argv = ["nautiform", "compile", "project.example.yaml", "--out", {str(tmp_path / "out")!r}]
+try:
+    cli.main()
+except SystemExit as exc:
+    assert exc.code == 0, exc.code
+assert atexit._ncallbacks() == 0, "an atexit callback"
+assert "threading" not in sys.modules or sys.modules["threading"].active_count() == 1, "a thread"
+fds = os.listdir("/proc/self/fd")  # stdin, stdout, stderr and the one listdir opens
+assert len(fds) == 4, fds
+"""
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_the_program_flushes_its_output_before_the_fast_exit(tmp_path):
+    run = nautiform("compile", "project.example.yaml", "--out", str(tmp_path / "out"))
+    assert run.code == 0 and run.out.startswith("compiled project.example.yaml")

@@ -32,7 +32,8 @@ def entry() -> None:
       module and object one by one, ~10 ms, for memory the OS takes back anyway. A compile leaves no
       thread, atexit callback or unclosed file behind (tests/test_cli.py checks)."""
     if plain_args(sys.argv[1:]) is None:
-        main()  # ends in SystemExit
+        main()
+        return
     gc.disable()
     try:
         main()
@@ -48,7 +49,8 @@ def entry() -> None:
 
 
 def main() -> None:
-    """Run the command line; always ends in SystemExit with the exit code."""
+    """Run the command line: ends in SystemExit with the exit code, or returns (0) after a command
+    that printed its output and exits by returning (`schema`)."""
     try:
         plain = plain_args(sys.argv[1:])
         if plain is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 
 from compiler.profile import load_profile
 
@@ -19,3 +20,13 @@ def test_profile_is_ascii(path):
 @pytest.mark.parametrize("path", PROFILES, ids=lambda p: p.stem)
 def test_profile_loads_under_its_name(path):
     assert load_profile(path.stem).data["name"] == path.stem
+
+
+@pytest.mark.parametrize("path", PROFILES, ids=lambda p: p.stem)
+def test_the_c_parser_reads_a_profile_as_the_pure_one_does(path):
+    from ruamel.yaml.cyaml import CSafeLoader  # installed with nautiform: profile.py uses it
+
+    text = path.read_text(encoding="utf-8")
+    pure = repr(YAML(typ="safe", pure=True).load(text))  # repr: True and 1, 1.0 and 1, key order all differ
+    assert repr(CSafeLoader(text).get_single_data()) == pure
+    assert repr(load_profile(path.stem).data) == pure

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 
 from .build.manifest import Manifest
 
@@ -113,7 +114,11 @@ def scalar(v) -> str:
         return str(v)
     if isinstance(v, float):
         return repr(v)
-    s = str(v)
+    return _string(str(v))
+
+
+@lru_cache(maxsize=None)  # keys and labels repeat: the example writes ~1,200 strings, ~230 distinct (issue 7)
+def _string(s: str) -> str:
     if s and _PLAIN.match(s) and not _AMBIGUOUS.match(s) and not _indicator(s):
         return s
     quoted = json.dumps(s, ensure_ascii=False)

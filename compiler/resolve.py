@@ -1,7 +1,7 @@
 """Stage 3, resolve: apply project defaults under each workload, remembering where each value came from."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 from .model import POD_FIELDS, Project
 from .profile import Profile, load_profile
@@ -10,12 +10,12 @@ from .profile import Profile, load_profile
 _MERGED = ("env", "mounts", "secret_env")
 
 
-@dataclass(frozen=True)
-class ResolvedWorkload:
-    name: str
-    spec: object  # Interactive | JobWorkload | SweepWorkload
-    pod: dict  # pod setting name -> value, defaults applied
-    origin: dict  # pod setting name (or "env.X") -> loc tuple in project.yaml
+class ResolvedWorkload(namedtuple("ResolvedWorkload", "name spec pod origin")):
+    """spec: Interactive | JobWorkload | SweepWorkload; pod: pod setting name -> value, defaults applied;
+    origin: pod setting name (or "env.X") -> loc tuple in project.yaml.
+    (Named tuples, not dataclasses: nothing to build at start, issue 7.)"""
+
+    __slots__ = ()
 
     @property
     def kind(self) -> str:
@@ -30,12 +30,10 @@ class ResolvedWorkload:
         return self.origin.get(field, self.loc)
 
 
-@dataclass(frozen=True)
-class Resolved:
-    project: Project
-    profile: Profile
-    image: str
-    workloads: tuple[ResolvedWorkload, ...]
+class Resolved(namedtuple("Resolved", "project profile image workloads")):
+    """The validated Project, its Profile, the image reference and a ResolvedWorkload per workload."""
+
+    __slots__ = ()
 
     @property
     def name(self) -> str:

@@ -8,7 +8,6 @@ fetches again); `wait` blocks on that marker; `run` syncs outputs when the comma
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,14 +29,17 @@ def runtime_script() -> str:
     return (Path(__file__).parent.parent / "runtime" / "nautiform_data.py").read_text(encoding="utf-8")
 
 
-@dataclass
 class PodExtras:
-    """What data adds to one workload's pod."""
-    init: list = field(default_factory=list)
-    volumes: list = field(default_factory=list)
-    mounts: list = field(default_factory=list)
-    env: list = field(default_factory=list)
-    wrap: list = field(default_factory=list)  # argv before `--` and the user's command
+    """What data adds to one workload's pod (a plain class: no dataclass to build at start, issue 7)."""
+
+    __slots__ = ("init", "volumes", "mounts", "env", "wrap")
+
+    def __init__(self):
+        self.init: list = []
+        self.volumes: list = []
+        self.mounts: list = []
+        self.env: list = []
+        self.wrap: list = []  # argv before `--` and the user's command
 
 
 def runtime_spec(r: Resolved, name: str, endpoint_key: str = "inside") -> dict:

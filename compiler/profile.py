@@ -1,6 +1,8 @@
-"""Cluster profiles: the rules and names of one cluster, as data files in profiles/."""
+"""Cluster profiles: the rules and names of one cluster, as data files in profiles/
+(NAME.yaml is edited; NAME.json, derived from it, is what a compile reads)."""
 from __future__ import annotations
 
+import json
 from collections import namedtuple
 from functools import lru_cache
 from pathlib import Path
@@ -40,22 +42,21 @@ class Profile(namedtuple("Profile", "name data")):  # a named tuple: no dataclas
 
 @lru_cache(maxsize=None)
 def load_profile(name: str) -> Profile:
-    return Profile(name, _read_yaml((_DIR / f"{name}.yaml").read_text(encoding="utf-8")))
+    return Profile(name, json.loads((_DIR / f"{name}.json").read_text(encoding="utf-8")))
 
 
-def _read_yaml(text: str):
-    """A profile's data. ruamel.yaml's C parser (ruamel.yaml.clibz) reads the nautilus profile in ~0.5 ms,
-    the pure one in ~5 ms of every compile (issue 7). Profiles are our own files: the C parser's YAML 1.1
-    syntax and its positions never matter here, and a test checks both give the same data. project.yaml
-    itself is always read by the pure parser (load.py), whose positions and errors the diagnostics keep."""
-    try:
-        from ruamel.yaml.cyaml import CSafeLoader
-    except ImportError:  # no C extension for this platform
-        from ruamel.yaml import YAML
+def profile_json(yaml_path: Path) -> str:
+    """The JSON form of a profile, read at every compile. The YAML file, with its comments and sources,
+    is what people edit; parsing it took ~5 ms of every compile (pure-Python ruamel.yaml) against
+    ~0.1 ms for JSON (issue 7). `python -m compiler.profile` rewrites the JSON files; a test checks
+    they match their YAML."""
+    from ruamel.yaml import YAML
 
-        return YAML(typ="safe", pure=True).load(text)
-    loader = CSafeLoader(text)
-    try:
-        return loader.get_single_data()
-    finally:
-        loader.dispose()
+    data = YAML(typ="safe", pure=True).load(yaml_path.read_text(encoding="utf-8"))
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    for path in sorted(_DIR.glob("*.yaml")):
+        path.with_suffix(".json").write_text(profile_json(path), encoding="utf-8")
+        print(f"wrote {path.with_suffix('.json')}")

@@ -279,7 +279,7 @@ class Field:
     def default_value(self):
         d = self.default
         if isinstance(d, type) and issubclass(d, Record):
-            return d.parse({}, (), [])
+            return d.from_data({})  # a record with required fields cannot be a default: Rejected says so
         return d.copy() if isinstance(d, (dict, list)) else d
 
 
@@ -354,10 +354,7 @@ class Record:
         name = cls.__name__
         if name not in defs:
             defs[name] = {}  # placeholder: records refer to each other
-            props = {}
-            for key, f in cls.fields.items():
-                prop = _field_schema(f, defs)
-                props[key] = prop
+            props = {key: _field_schema(f, defs) for key, f in cls.fields.items()}
             body = {"type": "object", "title": name, "properties": props, "additionalProperties": False}
             if cls._required:
                 body["required"] = list(cls._required)

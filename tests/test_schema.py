@@ -26,3 +26,9 @@ def test_example_and_good_cases_validate_against_schema():
 def test_example_points_editors_at_the_schema():
     first = (ROOT / "project.example.yaml").read_text().splitlines()[0]
     assert first == "# yaml-language-server: $schema=schemas/project.schema.json"
+
+
+def test_schema_is_a_valid_draft_2020_12_schema():
+    schema = json.loads((ROOT / "schemas" / "project.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"

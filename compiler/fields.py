@@ -45,7 +45,8 @@ def _duration(value: Any) -> int:
         seconds = value
     elif isinstance(value, str) and _DURATION.match(value):
         number, unit = _DURATION.match(value).groups()
-        seconds = int(number) * _UNITS[unit]
+        # past 12 digits it is out of range anyway, and int() refuses more than 4,300 (a crash, once)
+        seconds = int(number) * _UNITS[unit] if len(number) <= 12 else 0
     else:
         raise fail("duration", f"expected a duration such as 90s, 30m, 6h or 7d, got {value!r}",
                    "write a whole number followed by s, m, h or d")

@@ -42,7 +42,7 @@ def parse(value: object) -> Fraction:
         raise QuantityError(f"{text!r} is not a Kubernetes quantity", _hint(text))
     number, suffix = m.group(1), m.group(2) or ""
     base = Fraction(number)
-    if suffix[:1] in ("e", "E"):
+    if suffix not in _BINARY and suffix not in _DECIMAL:  # an exponent, e3 or E-2 (E alone is exa, Ei exbi)
         exponent = int(suffix[1:])
         if abs(exponent) > 30:
             raise QuantityError(f"{text!r} is out of range")

@@ -6,7 +6,10 @@ from compiler import quantity
 
 
 @pytest.mark.parametrize("text,value", [("500m", Fraction(1, 2)), ("4", 4), ("16Gi", 16 * 2**30), ("1e3", 1000),
-                                        ("1.5G", 1_500_000_000), (2, 2), (0.25, Fraction(1, 4)), ("100Ki", 102400)])
+                                        ("1.5G", 1_500_000_000), (2, 2), (0.25, Fraction(1, 4)), ("100Ki", 102400),
+                                        # E and Ei are units (exa, exbi), not exponents: both crashed the
+                                        # parser once pydantic no longer turned the ValueError into a message
+                                        ("32Ei", 32 * 2**60), ("2E", 2 * 10**18), ("2E3", 2000), ("5e-1", Fraction(1, 2))])
 def test_parses_like_kubernetes(text, value):
     assert quantity.parse(text) == value
 

@@ -128,7 +128,7 @@ GOOD = {"version": 1, "project": {"name": "demo", "namespace": "lab"}, "image": 
 
 
 @pytest.mark.parametrize("change", [
-    {"version": 2}, {"project": {"name": "demo"}}, {"extra": 1},
+    {"version": 2}, {"version": True}, {"project": {"name": "demo"}}, {"extra": 1},
     {"workloads": {}}, {"workloads": {"train": {"kind": "notebook", "command": "x"}}},
     {"workloads": {"train": {"kind": "job", "command": "x", "backoff_limit": "3"}}},
     {"workloads": {"train": {"kind": "job", "command": "x", "gpu": {"count": 65}}}},

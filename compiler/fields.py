@@ -9,7 +9,7 @@ import re
 from typing import Any, Union
 
 from . import quantity
-from .records import Invalid, Value, show as _show
+from .records import Invalid, Value, show
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
@@ -20,27 +20,23 @@ _DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def fail(kind: str, message: str, hint: str = "") -> Invalid:
-    return Invalid(kind, message, hint)
-
-
 def _quantity(value: Any) -> Union[int, float, str]:
     try:
         q = quantity.parse(value)
     except quantity.QuantityError as exc:
-        raise fail("quantity", str(exc), exc.hint) from None
+        raise Invalid("quantity", str(exc), exc.hint) from None
     if q <= 0:
-        raise fail("quantity", f"{value!r} must be greater than zero", "remove the field to request nothing")
+        raise Invalid("quantity", f"{value!r} must be greater than zero", "remove the field to request nothing")
     try:
         quantity.render(value)  # a number finer than 1m cannot be written (crashed the build; issue 6 fuzzing)
     except quantity.QuantityError as exc:
-        raise fail("quantity", str(exc), exc.hint) from None
+        raise Invalid("quantity", str(exc), exc.hint) from None
     return value
 
 
 def _duration(value: Any) -> int:
     if isinstance(value, bool):
-        raise fail("duration", f"expected a duration such as 90s, 30m, 6h or 7d, got {value!r}")
+        raise Invalid("duration", f"expected a duration such as 90s, 30m, 6h or 7d, got {value!r}")
     if isinstance(value, int):
         seconds = value
     elif isinstance(value, str) and _DURATION.match(value):
@@ -48,19 +44,19 @@ def _duration(value: Any) -> int:
         # past 12 digits it is out of range anyway, and int() refuses more than 4,300 (a crash, once)
         seconds = int(number) * _UNITS[unit] if len(number) <= 12 else 0
     else:
-        raise fail("duration", f"expected a duration such as 90s, 30m, 6h or 7d, got {value!r}",
+        raise Invalid("duration", f"expected a duration such as 90s, 30m, 6h or 7d, got {value!r}",
                    "write a whole number followed by s, m, h or d")
     if seconds <= 0 or seconds > 10 * 365 * 86400:
-        raise fail("duration", f"duration {value!r} is out of range", "use between 1s and 3650d")
+        raise Invalid("duration", f"duration {value!r} is out of range", "use between 1s and 3650d")
     return seconds
 
 
 def _string(pattern: re.Pattern, what: str, hint: str, max_len: int, code: str = "name"):
     def check(value: Any) -> str:
         if not isinstance(value, str):
-            raise fail("type", f"expected {what}, got {_show(value)}", "write it as text")
+            raise Invalid("type", f"expected {what}, got {show(value)}", "write it as text")
         if len(value) > max_len or not pattern.match(value):
-            raise fail(code, f"{value!r} is not {what}", hint)
+            raise Invalid(code, f"{value!r} is not {what}", hint)
         return value
     return check
 
@@ -90,14 +86,14 @@ Sha256 = Value(_string(SHA256, "a SHA-256 digest", "64 lowercase hex digits, as 
 def _abs_path(value: Any) -> str:
     # The API server accepts any mountPath; the container runtime then fails the pod at start.
     if not isinstance(value, str):
-        raise fail("type", f"expected a path, got {_show(value)}", "e.g. /data")
+        raise Invalid("type", f"expected a path, got {show(value)}", "e.g. /data")
     if value.startswith("/") and value.rstrip("/") == "":
-        raise fail("path", "a mount at / would hide the image's whole file system", "use a directory, e.g. /data")
+        raise Invalid("path", "a mount at / would hide the image's whole file system", "use a directory, e.g. /data")
     if not value.startswith("/") or any(c in value for c in "\n\r\x00:"):
-        raise fail("path", f"{value!r} is not an absolute path inside the container",
+        raise Invalid("path", f"{value!r} is not an absolute path inside the container",
                    "start it with / and leave out ':' and line breaks, e.g. /data")
     if ".." in value.split("/"):
-        raise fail("path", f"{value!r} must not contain '..'", "write the path without '..'")
+        raise Invalid("path", f"{value!r} must not contain '..'", "write the path without '..'")
     return value
 
 
@@ -108,15 +104,15 @@ AbsPath = Value(_abs_path, {"type": "string", "pattern": "^/[^:\n\r]*[^/:\n\r]",
 def _command(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         if not value.strip():
-            raise fail("command", "the command is empty")
+            raise Invalid("command", "the command is empty")
         return ("/bin/sh", "-c", value)
     if isinstance(value, list) and value:
         for i, item in enumerate(value):
             if not isinstance(item, str):
-                raise fail("command", f"command item {i} is {_show(item)}, not text",
+                raise Invalid("command", f"command item {i} is {show(item)}, not text",
                            f'quote it: "{item}"' if isinstance(item, (int, float)) else "write it as text")
         return tuple(value)
-    raise fail("command", f"expected a command (a list of arguments or one shell line), got {_show(value)}",
+    raise Invalid("command", f"expected a command (a list of arguments or one shell line), got {show(value)}",
                'e.g. [python, train.py, --epochs, "10"]')
 
 
@@ -128,11 +124,11 @@ Command = Value(_command, {"oneOf": [{"type": "string", "minLength": 1},
 def _param_value(value: Any):
     if isinstance(value, (bool, int, float, str)):
         if isinstance(value, str) and ("\n" in value or "\x00" in value):
-            raise fail("value", "sweep values must be on one line", "remove the line break")
+            raise Invalid("value", "sweep values must be on one line", "remove the line break")
         if isinstance(value, float) and value != value:
-            raise fail("value", "NaN is not a sweep value")
+            raise Invalid("value", "NaN is not a sweep value")
         return value
-    raise fail("type", f"a sweep value must be text, a number or a boolean, got {_show(value)}")
+    raise Invalid("type", f"a sweep value must be text, a number or a boolean, got {show(value)}")
 
 
 ParamValue = Value(_param_value, {"type": ["string", "number", "boolean"]})
@@ -141,7 +137,7 @@ ParamValue = Value(_param_value, {"type": ["string", "number", "boolean"]})
 def _env_value(value: Any) -> str:
     if isinstance(value, str):
         return value
-    raise fail("type", f"environment values are text, got {_show(value)}",
+    raise Invalid("type", f"environment values are text, got {show(value)}",
                f'quote it: "{str(value).lower() if isinstance(value, bool) else value}"')
 
 

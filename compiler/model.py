@@ -7,15 +7,15 @@ value set on the workload wins (see resolve.py).
 from __future__ import annotations
 
 from .fields import (AbsPath, Command, DnsLabel, Duration, EnvName, EnvValue, LabelValue, ParamName, ParamValue,
-                     Quantity, Sha256, fail)
-from .records import Bool, DictOf, Float, Int, ListOf, OneOf, Record, Str, Tagged, optional, required
+                     Quantity, Sha256)
+from .records import Bool, DictOf, Float, Int, Invalid, ListOf, OneOf, Record, Str, Tagged, optional, required
 
 
 def exactly_one(model: Record, names: tuple[str, ...], where: str):
     given = [n for n in names if getattr(model, n) is not None]
     if len(given) != 1:
         listed = ", ".join(f"`{n}`" for n in names)
-        raise fail("choice", f"{where} needs exactly one of {listed}" +
+        raise Invalid("choice", f"{where} needs exactly one of {listed}" +
                    (f"; found {len(given)}" if given else ""), f"keep one of {listed}")
     return model
 
@@ -60,10 +60,10 @@ class Volume(Record):
 
     def check(self):
         if self.existing_claim is not None and (self.size or self.storage_class or self.access_mode):
-            raise fail("choice", "an existing claim takes no size, storage_class or access_mode",
+            raise Invalid("choice", "an existing claim takes no size, storage_class or access_mode",
                        "remove them, or remove existing_claim to let nautiform create the PVC")
         if self.existing_claim is None and self.size is None:
-            raise fail("choice", "a volume needs `size` (a new PVC) or `existing_claim`", "e.g. size: 50Gi")
+            raise Invalid("choice", "a volume needs `size` (a new PVC) or `existing_claim`", "e.g. size: 50Gi")
 
 
 # ---- datasets and outputs (fetched/synced by compiler/runtime/nautiform_data.py) ------------
@@ -120,10 +120,10 @@ class Dataset(Record):
 
     def check(self):
         if (self.volume is not None) == self.scratch:
-            raise fail("choice", "a dataset goes to a `volume` or to `scratch: true`",
+            raise Invalid("choice", "a dataset goes to a `volume` or to `scratch: true`",
                        "volume for big data read by many pods; scratch for many small files")
         if self.path is not None and (self.path.startswith("/") or ".." in self.path.split("/")):
-            raise fail("value", f"path {self.path!r} must be relative and stay inside", "e.g. datasets/imagenet")
+            raise Invalid("value", f"path {self.path!r} must be relative and stay inside", "e.g. datasets/imagenet")
 
 
 class Outputs(Record):
@@ -135,7 +135,7 @@ class Outputs(Record):
     def check(self):
         if not (self.to.startswith("s3://") and len(self.to) > 5) and not (
                 self.to.startswith("volume://") and len(self.to) > 9):
-            raise fail("value", f"outputs.to {self.to!r} must start with s3:// or volume://",
+            raise Invalid("value", f"outputs.to {self.to!r} must start with s3:// or volume://",
                        "e.g. s3://my-bucket/runs or volume://results/runs")
 
     @property
@@ -240,9 +240,9 @@ class Distribution(Record):
         exactly_one(self, ("choice", "uniform", "loguniform", "randint"), "a distribution")
         low_high = self.uniform or self.loguniform or self.randint
         if low_high and not low_high[0] < low_high[1]:
-            raise fail("range", f"the range {list(low_high)} is empty", "write [low, high] with low < high")
+            raise Invalid("range", f"the range {list(low_high)} is empty", "write [low, high] with low < high")
         if self.loguniform and self.loguniform[0] <= 0:
-            raise fail("range", "loguniform needs a positive low end")
+            raise Invalid("range", "loguniform needs a positive low end")
 
 
 class RandomSearch(Record):

@@ -75,7 +75,7 @@ def main() -> int:
     nautiform, kubectl = str(BIN / "nautiform"), str(BIN / "kubectl")
     # Measure nautiform as installed: pip byte-compiles a package at install, but an editable
     # install is compiled on first import, and not at all where PYTHONDONTWRITEBYTECODE is set
-    # (this machine): every run would then re-compile ~5,000 lines (~50 ms).
+    # (this machine): every run would then re-compile ~5,000 lines (~20 ms).
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "compiler")], check=True)
     tmp = Path(tempfile.mkdtemp(prefix="nf-bench-"))
     try:

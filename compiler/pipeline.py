@@ -1,7 +1,7 @@
 """The stages in order: load -> validate -> resolve -> expand/build -> lint -> emit.
 
-`compile_text` is pure (text in, files and diagnostics out) given the image tag;
-`compile_file` adds the two reads it needs: the file and the build context.
+`_compile` is pure (loaded text and validated project in, files and diagnostics out) given the image
+tag; `compile_file` adds the two reads it needs: the file and the build context.
 """
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "compiler" / "runtime" / "nautiform_data.py"
+SCRIPT = ROOT / "compiler" / "nautiform" / "runtime" / "nautiform_data.py"
 BIN = Path(sys.executable).parent
 
 

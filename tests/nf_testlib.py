@@ -19,9 +19,9 @@ class Run:
 
 
 def nautiform(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 60) -> Run:
-    """Run `python -m compiler ARGS` as a user would; never through in-process shortcuts."""
+    """Run `python -m nautiform ARGS` as a user would; never through in-process shortcuts."""
     full_env = {**os.environ, **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "compiler", *args], cwd=cwd or ROOT, env=full_env,
+    proc = subprocess.run([sys.executable, "-m", "nautiform", *args], cwd=cwd or ROOT, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
     return Run(proc.returncode, proc.stdout, proc.stderr)
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from compiler import cli, cli_click
+from nautiform import cli, cli_click
 from nf_testlib import ROOT, nautiform
 
 COMMANDS = ["compile", "check", "plan", "--help"]
@@ -21,7 +21,7 @@ def _calls(monkeypatch, entry, argv: list[str]) -> tuple | None:
     """(command, path, out, fmt) that `entry` hands to the command functions, or None if it never does."""
     seen = []
     for name in ("compile_project", "check_project"):
-        monkeypatch.setattr(f"compiler.commands.compile.{name}",
+        monkeypatch.setattr(f"nautiform.commands.compile.{name}",
                             lambda path, out, fmt="text", name=name: seen.append((name, path, out, fmt)) or 0)
     monkeypatch.setattr(sys, "argv", ["nautiform", *argv])
     with pytest.raises(SystemExit):
@@ -75,7 +75,7 @@ OFF_THE_COMPILE_PATH = ("click",  # ~10 ms
 
 
 def test_a_plain_compile_imports_none_of_the_slow_modules(tmp_path):
-    code = ("import sys; from compiler import cli; sys.argv = ['nautiform', 'compile', 'project.example.yaml', "
+    code = ("import sys; from nautiform import cli; sys.argv = ['nautiform', 'compile', 'project.example.yaml', "
             f"'--out', {str(tmp_path / 'out')!r}]\ntry:\n    cli.main()\nexcept SystemExit as e:\n"
             "    assert e.code == 0, e.code\n"
             f"print(sorted(m for m in {OFF_THE_COMPILE_PATH!r} if m in sys.modules))")
@@ -93,7 +93,7 @@ def test_a_plain_compile_leaves_nothing_for_the_teardown_it_skips(tmp_path):
     """cli.entry ends a plain compile with os._exit: no atexit callback, thread or open file may need it."""
     code = f"""
 import atexit, os, sys
-from compiler import cli
+from nautiform import cli
 sys.argv = ["nautiform", "compile", "project.example.yaml", "--out", {str(tmp_path / "out")!r}]
 try:
     cli.main()

@@ -79,14 +79,14 @@ def test_unwritable_output_is_a_user_error(tmp_path):
 
 
 def test_internal_error_exits_3_and_logs_the_traceback(monkeypatch, capsys):
-    from compiler import cli, pipeline
+    from nautiform import cli, pipeline
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
     monkeypatch.setattr(pipeline, "compile_file", broken)
     monkeypatch.setattr("sys.argv", ["nautiform", "compile", "x.yaml"])
-    monkeypatch.setattr("compiler.commands.compile.compile_file", broken, raising=False)
+    monkeypatch.setattr("nautiform.commands.compile.compile_file", broken, raising=False)
     with pytest.raises(SystemExit) as exit_info:
         cli.main()
     assert exit_info.value.code == 3

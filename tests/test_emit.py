@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from compiler.emit import dump
+from nautiform.emit import dump
 
 keys = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=12)
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),

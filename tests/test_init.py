@@ -30,6 +30,6 @@ def test_init_refuses_to_overwrite(tmp_path):
 
 def test_repository_pipeline_is_the_template():
     """This repository's .gitlab-ci.yml is what init writes, but for the example's file name."""
-    template = (ROOT / "compiler/templates/gitlab-ci.yml").read_text()
+    template = (ROOT / "compiler/nautiform/templates/gitlab-ci.yml").read_text()
     ours = (ROOT / ".gitlab-ci.yml").read_text()
     assert ours == template.replace("NAUTIFORM_PROJECT: project.yaml ", "NAUTIFORM_PROJECT: project.example.yaml")

@@ -5,9 +5,9 @@ import subprocess
 
 import pytest
 
-from compiler.build import launcher
-from compiler.expand import expand
-from compiler.model import SweepSpec
+from nautiform.builders import launcher
+from nautiform.expand import expand
+from nautiform.model import SweepSpec
 
 
 def _run(tmp_path, spec: dict, command: tuple, index: int) -> str:

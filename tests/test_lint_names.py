@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compiler.build.names import object_name
-from compiler.pipeline import compile_file
+from nautiform.builders.names import object_name
+from nautiform.pipeline import compile_file
 
 BASE = """version: 1
 project: {name: p, namespace: lab, profile: generic}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.lint.secrets import find
-from compiler.pipeline import compile_file
+from nautiform.lint.secrets import find
+from nautiform.pipeline import compile_file
 
 BASE = """version: 1
 project: {name: p, namespace: lab, profile: generic}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.errors import UserError
-from compiler.load import MAX_CHARS, load_text
+from nautiform.errors import UserError
+from nautiform.load import MAX_CHARS, load_text
 
 # atheris: ruamel's round-trip composer raised NotImplementedError("overlap in comment") on this shape.
 COMMENT_OVERLAP = """image:

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from compiler.profile import load_profile, profile_json
+from nautiform.profile import load_profile, profile_json
 
-PROFILES = sorted((Path(__file__).resolve().parent.parent / "compiler" / "profiles").glob("*.yaml"))
+PROFILES = sorted((Path(__file__).resolve().parent.parent / "compiler" / "nautiform" / "profiles").glob("*.yaml"))
 
 
 def test_there_are_profiles():
@@ -17,7 +17,7 @@ def test_there_are_profiles():
 
 @pytest.mark.parametrize("path", PROFILES, ids=lambda p: p.stem)
 def test_json_form_is_current(path):
-    # If this fails after editing a profile: run `python -m compiler.profile` and commit the .json.
+    # If this fails after editing a profile: run `python -m nautiform.profile` and commit the .json.
     assert path.with_suffix(".json").read_text(encoding="utf-8") == profile_json(path)
 
 

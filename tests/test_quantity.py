@@ -2,7 +2,7 @@ from fractions import Fraction
 
 import pytest
 
-from compiler import quantity
+from nautiform import quantity
 
 
 @pytest.mark.parametrize("text,value", [("500m", Fraction(1, 2)), ("4", 4), ("16Gi", 16 * 2**30), ("1e3", 1000),

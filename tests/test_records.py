@@ -7,8 +7,8 @@ import json
 import jsonschema
 import pytest
 
-from compiler.model import Project, SweepSpec
-from compiler.records import (Bool, DictOf, Float, Int, Invalid, ListOf, OneOf, Record, Rejected, Str, Tagged,
+from nautiform.model import Project, SweepSpec
+from nautiform.records import (Bool, DictOf, Float, Int, Invalid, ListOf, OneOf, Record, Rejected, Str, Tagged,
                               optional, required)
 from nf_testlib import ROOT
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.pipeline import compile_file
+from nautiform.pipeline import compile_file
 
 BASE = """version: 1
 project: {{name: p, namespace: lab, profile: {profile}}}

@@ -27,7 +27,7 @@ def compile_copy(tmp_path: Path, text: str, namespace: str) -> Path:
     data = YAML(typ="safe", pure=True).load(text)
     text = text.replace(f"namespace: {data['project']['namespace']}", f"namespace: {namespace}", 1)
     (work / "project.yaml").write_text(text)
-    proc = subprocess.run([sys.executable, "-m", "compiler", "compile", "project.yaml"], cwd=work,
+    proc = subprocess.run([sys.executable, "-m", "nautiform", "compile", "project.yaml"], cwd=work,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     return work / "generated"

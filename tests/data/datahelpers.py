@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "compiler" / "runtime" / "nautiform_data.py"
+SCRIPT = ROOT / "compiler" / "nautiform" / "runtime" / "nautiform_data.py"
 VENV_BIN = Path(sys.executable).parent
 SECRET_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "HF_TOKEN",
                "GIT_USERNAME", "GIT_PASSWORD", "S3_ENDPOINT_URL", "AWS_ENDPOINT_URL",

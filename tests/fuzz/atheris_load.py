@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/fuzz/atheris_load.py -runs=100000 -timeout=5 -dict=tests/fuzz/yaml.dict CORPUS_DIR...
 
-libFuzzer mutates bytes towards new coverage of the instrumented code (compiler/ and ruamel.yaml).
+libFuzzer mutates bytes towards new coverage of the instrumented code (compiler/nautiform/ and ruamel.yaml).
 Every input must end in a result or a UserError: any other exception is a crash (atheris prints the
 input and exits non-zero), and an input slower than -timeout seconds is reported too.
 With no corpus directory, the example and the golden cases are the seeds (copied to a temp dir).
@@ -20,11 +20,11 @@ import atheris
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-with atheris.instrument_imports(include=["compiler", "ruamel"]):
-    from compiler.errors import UserError
-    from compiler.load import load_text
-    from compiler.pipeline import _compile
-    from compiler.validate import validate
+with atheris.instrument_imports(include=["nautiform", "ruamel"]):
+    from nautiform.errors import UserError
+    from nautiform.load import load_text
+    from nautiform.pipeline import _compile
+    from nautiform.validate import validate
 
 
 def one_input(data: bytes) -> None:

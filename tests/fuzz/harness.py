@@ -1,7 +1,7 @@
 """Run one input through nautiform and check the properties every input must keep (issue 6).
 
 `run_in_process` drives `compile_project` (the CLI's command function, writer included) in this
-process, which is ~100x faster than a subprocess; `run_cli` is the real `python -m compiler`.
+process, which is ~100x faster than a subprocess; `run_cli` is the real `python -m nautiform`.
 Both check: exit 0 or 1, `file:line:col` diagnostics on 1, no traceback, bounded time, and an
 output directory left byte-for-byte as it was when the compile fails.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 
 from hypothesis import event
 
-from compiler.commands.compile import compile_project
-from compiler.emit import HEADER
+from nautiform.commands.compile import compile_project
+from nautiform.emit import HEADER
 from nf_testlib import nautiform, tree
 
 # "A few seconds": CPU seconds in-process (steady under a loaded machine), wall seconds for the CLI.

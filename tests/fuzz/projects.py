@@ -13,7 +13,7 @@ import re
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from compiler.emit import dump
+from nautiform.emit import dump
 
 # Names: mostly short, sometimes the full 63 characters so that object names must be shortened.
 short_label = st.from_regex(r"[a-z][a-z0-9]{0,5}(-[a-z0-9]{1,5}){0,2}", fullmatch=True)

@@ -1,4 +1,4 @@
-"""The real command, end to end (`python -m compiler compile`): exit codes, no traceback, diagnostics,
+"""The real command, end to end (`python -m nautiform compile`): exit codes, no traceback, diagnostics,
 an untouched output directory on failure, and the same bytes under different hash seeds."""
 from __future__ import annotations
 

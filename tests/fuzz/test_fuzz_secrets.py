@@ -14,7 +14,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from compiler.pipeline import compile_file
+from nautiform.pipeline import compile_file
 from harness import examples, prepare
 from mutations import paths
 from projects import projects, to_yaml

@@ -12,7 +12,7 @@ from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-FILES = [ROOT / ".gitlab-ci.yml", ROOT / "compiler/templates/gitlab-ci.yml"]
+FILES = [ROOT / ".gitlab-ci.yml", ROOT / "compiler/nautiform/templates/gitlab-ci.yml"]
 
 
 class Reference:  # GitLab's !reference tag, for reading the file in tests

@@ -135,7 +135,7 @@ def project(tmp_path_factory, gitlab_ci_local, cluster, registry):
         path = tmp_path_factory.mktemp("project")
         p = Project(path, gitlab_ci_local, cluster, registry, namespace)
         p.git("init", "-q", "-b", "main")
-        (path / ".gitlab-ci.yml").write_text((ROOT / "compiler/templates/gitlab-ci.yml").read_text())
+        (path / ".gitlab-ci.yml").write_text((ROOT / "compiler/nautiform/templates/gitlab-ci.yml").read_text())
         (path / "Dockerfile").write_text("FROM scratch\nCOPY train.py prep.py /app/\n")
         (path / "train.py").write_text("print('training')\n")
         (path / "prep.py").write_text("print('preparing')\n")

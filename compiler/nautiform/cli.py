@@ -24,7 +24,7 @@ _FORMATS = ("text", "json")
 
 
 def entry() -> None:
-    """The `nautiform` program and `python -m compiler`. Other commands run `main` as it is; a plain
+    """The `nautiform` program and `python -m nautiform`. Other commands run `main` as it is; a plain
     compile or check, a short run over a bounded input (load.py), is made cheaper at both ends (issue 7):
     - the cyclic garbage collector is off: its passes over a heap that is nearly all live (modules, the
       parse) were ~3 ms; peak memory of a 100,000-point sweep stayed the same;

@@ -1,6 +1,6 @@
 """`nautiform data fetch NAME [--to DIR]`: the cluster's fetch, on your machine, before using cluster time.
 
-Runs the same runtime as the data Job (compiler/runtime/nautiform_data.py) with the same spec, except
+Runs the same runtime as the data Job (runtime/nautiform_data.py) with the same spec, except
 that S3 uses the profile's endpoint from outside the cluster. Credentials come from your environment
 (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, HF_TOKEN, GIT_USERNAME / GIT_PASSWORD).
 """
@@ -14,7 +14,7 @@ from ..pipeline import compile_file
 
 
 def fetch(path: Path, name: str, to: Path, force: bool) -> int:
-    from ..build.data import runtime_spec
+    from ..builders.data import runtime_spec
     from ..runtime import nautiform_data as runtime
 
     result = compile_file(path, None)

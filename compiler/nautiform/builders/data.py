@@ -1,7 +1,7 @@
 """Datasets and outputs: the data ConfigMap, one data Job per volume dataset, and what a workload
 needs to use them (wait/stage init containers, DATASET_* env, the outputs wrapper).
 
-All real work is done by compiler/runtime/nautiform_data.py, shipped in the ConfigMap: fetch to a
+All real work is done by runtime/nautiform_data.py, shipped in the ConfigMap: fetch to a
 temporary path, verify, move into place, write a marker last (so a re-run skips and a changed source
 fetches again); `wait` blocks on that marker; `run` syncs outputs when the command ends, also on failure.
 """

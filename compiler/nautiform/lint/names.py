@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import re
 
-from ..build.launcher import env_name
-from ..build.names import object_name
+from ..builders.launcher import env_name
+from ..builders.names import object_name
 from ..errors import diag, dotted
 
 CODE = "name-collision"

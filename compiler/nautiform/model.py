@@ -66,7 +66,7 @@ class Volume(Record):
             raise Invalid("choice", "a volume needs `size` (a new PVC) or `existing_claim`", "e.g. size: 50Gi")
 
 
-# ---- datasets and outputs (fetched/synced by compiler/runtime/nautiform_data.py) ------------
+# ---- datasets and outputs (fetched/synced by runtime/nautiform_data.py) ------------
 
 class HttpSource(Record):
     url = required(Str(), "http(s) URL of one file.")

@@ -12,7 +12,7 @@
 """
 from __future__ import annotations
 
-from ..build.pod import gpu_resource
+from ..builders.pod import gpu_resource
 from ..errors import diag
 
 

@@ -48,7 +48,7 @@ def load_profile(name: str) -> Profile:
 def profile_json(yaml_path: Path) -> str:
     """The JSON form of a profile, read at every compile. The YAML file, with its comments and sources,
     is what people edit; parsing it took ~5 ms of every compile (pure-Python ruamel.yaml) against
-    ~0.1 ms for JSON (issue 7). `python -m compiler.profile` rewrites the JSON files; a test checks
+    ~0.1 ms for JSON (issue 7). `python -m nautiform.profile` rewrites the JSON files; a test checks
     they match their YAML."""
     from ruamel.yaml import YAML
 

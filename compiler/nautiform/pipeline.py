@@ -69,7 +69,7 @@ def _image(project, base: Path, out: Path | None, loaded) -> str:
 
 
 def _compile(loaded, project, image: str) -> Result:
-    from .build.workloads import build
+    from .builders.workloads import build
     from .emit import emit
     from .lint import lint
     from .resolve import resolve

@@ -14,7 +14,7 @@ TEMPLATES = {"project.yaml": "project.yaml", "Dockerfile": "Dockerfile", "requir
 
 
 def template(name: str) -> str:
-    return files("compiler").joinpath("templates", name).read_text(encoding="utf-8")
+    return files("nautiform").joinpath("templates", name).read_text(encoding="utf-8")
 
 
 def dns_name(text: str) -> str:

@@ -47,6 +47,7 @@ def _client(target: Target, creds: Creds):
 def _fail(what: str, exc: Exception, target: Target, creds: Creds) -> PushError:
     text = creds.redact(nd.s3_error_text(exc, target.bucket))
     if isinstance(exc, urllib.error.HTTPError) and exc.code == 403:
+        text = text.split(" (check ")[0]  # the runtime's hint is about a pod's Secret; say where ours came from
         return PushError(f"{what} {target.url}: {text} with the credentials from {creds.origin}",
                          "use credentials with access to this bucket, or ask its owner for it")
     return PushError(f"{what} {target.url}: {text}", f"is {target.endpoint} the right endpoint? (--endpoint)")

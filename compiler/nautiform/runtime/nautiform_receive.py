@@ -145,14 +145,18 @@ def _receive_file(src, target: str, entry: list) -> None:
     os.makedirs(os.path.dirname(target), exist_ok=True)
     part_path = target + ".nautiform-part"
     h, n = hashlib.sha256(), 0
-    with open(part_path, "wb") as out:
-        while True:
-            buf = src.read(nd.CHUNK)
-            if not buf:
-                break
-            h.update(buf)
-            out.write(buf)
-            n += len(buf)
+    try:
+        with open(part_path, "wb") as out:
+            while True:
+                buf = src.read(nd.CHUNK)
+                if not buf:
+                    break
+                h.update(buf)
+                out.write(buf)
+                n += len(buf)
+    except BaseException:
+        os.unlink(part_path)  # only whole, verified files stay in the work directory
+        raise
     if n != entry[1] or h.hexdigest() != entry[2]:
         os.unlink(part_path)
         raise nd.DataError("%s arrived with %d bytes and sha256 %s; expected %d bytes, %s" % (

@@ -184,6 +184,48 @@ class Cluster:
         args = ["pods", "-n", namespace] + (["-l", selector] if selector else [])
         return self.get_json(*args)["items"]
 
+    # ---- simulated time: pods run until a test ends them (tests/cluster/kwok-stages.yaml) -----------
+    def set_pod_status(self, pod: str, namespace: str, status: dict) -> None:
+        """Write a pod's status as a kubelet would (merge patch of the status subresource)."""
+        self.kubectl("patch", "pod", pod, "-n", namespace, "--subresource=status", "--type=merge",
+                     "-p", json.dumps({"status": status}))
+
+    def finish_pod(self, pod: str, namespace: str, exit_code: int = 0, reason: str | None = None,
+                   message: str | None = None) -> None:
+        """End a Running pod's main containers: exit 0 -> Succeeded, else Failed (reason e.g. OOMKilled,
+        or a pod-level reason such as Evicted / DeadlineExceeded when `message` is given)."""
+        obj = self.get_json("pod", pod, "-n", namespace)
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        term = {"exitCode": exit_code, "reason": reason or ("Completed" if exit_code == 0 else "Error"),
+                "startedAt": obj["status"].get("startTime", now), "finishedAt": now}
+        statuses = [{"name": c["name"], "image": c["image"], "ready": False, "restartCount": 0, "started": False,
+                     "state": {"terminated": term}} for c in obj["spec"]["containers"]]
+        status = {"phase": "Succeeded" if exit_code == 0 else "Failed", "containerStatuses": statuses,
+                  "conditions": [{"type": "Ready", "status": "False", "lastTransitionTime": now},
+                                 {"type": "ContainersReady", "status": "False", "lastTransitionTime": now}]}
+        if message is not None:
+            status.update({"reason": reason, "message": message})
+        self.set_pod_status(pod, namespace, status)
+
+    def running_pods(self, namespace: str, selector: str | None = None) -> list[dict]:
+        return [p for p in self.pods(namespace, selector) if p.get("status", {}).get("phase") == "Running"
+                and not p["metadata"].get("deletionTimestamp")]
+
+    def run_jobs_to_completion(self, namespace: str, timeout: float = 180, selector: str | None = None) -> list[dict]:
+        """Simulate every Job's work finishing: each Running Job pod exits 0 as it appears, until every Job
+        is Complete. Returns the Jobs (wait_jobs_complete's errors on failure or timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for p in self.running_pods(namespace, selector):
+                if any(o.get("kind") == "Job" for o in p["metadata"].get("ownerReferences", [])):
+                    self.finish_pod(p["metadata"]["name"], namespace)
+            jobs = self.get_json("jobs", "-n", namespace, *(["-l", selector] if selector else []))["items"]
+            if jobs and all(self._condition(j, "Complete") for j in jobs):
+                return jobs
+            if any(self._condition(j, "Failed") for j in jobs) or time.monotonic() > deadline:
+                return self.wait_jobs_complete(namespace, timeout=0)  # raises, saying why
+            time.sleep(0.5)
+
 
 _started_here = False  # this process started the cluster (rather than reusing a running one)
 

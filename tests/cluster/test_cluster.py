@@ -5,6 +5,7 @@ kube-scheduler (affinity, taints, extended resources) and the real kube-controll
 PV-binder controllers); only the kubelets are faked by kwok.
 """
 import json
+import time
 
 import pytest
 
@@ -67,7 +68,7 @@ def test_simulated_nautilus_nodes(cluster):
 
 def test_indexed_job_completes_on_requested_gpu_product(cluster, namespace):
     cluster.apply_yaml(job("train", product="NVIDIA-A10"), namespace)
-    [done] = cluster.wait_jobs_complete(namespace, timeout=120)
+    [done] = cluster.run_jobs_to_completion(namespace, timeout=120)
     assert done["status"]["succeeded"] == 3
     assert done["status"]["completedIndexes"] == "0-2"
     pods = cluster.pods(namespace, "job-name=train")
@@ -83,7 +84,7 @@ def test_a100_special_resource_and_large_gpu_taint(cluster, namespace):
     large_toleration = [{"key": "nautilus.io/hardware", "operator": "Equal", "value": "large-gpu",
                          "effect": "NoSchedule"}]
     cluster.apply_yaml(job("eight", gpus=8, completions=1, tolerations=large_toleration), namespace)
-    cluster.wait_jobs_complete(namespace, timeout=120)
+    cluster.run_jobs_to_completion(namespace, timeout=120)
     nodes = {p["metadata"]["labels"]["job-name"]: p["spec"]["nodeName"] for p in cluster.pods(namespace)}
     assert nodes == {"a100": "nrp-a100-central", "eight": "nrp-3090x8-west"}
 
@@ -162,3 +163,17 @@ def test_apiserver_enforces_job_template_immutability(cluster, namespace):
 def test_harness_reports_kubectl_errors(cluster):
     with pytest.raises(ClusterError, match="NotFound|not found"):
         cluster.kubectl("get", "namespace", "nautiform-does-not-exist")
+
+
+def test_job_pods_keep_running_until_the_test_ends_them(cluster, namespace):
+    """Simulated time: KWOK starts pods and leaves them Running (tests/cluster/kwok-stages.yaml), as a
+    days-long training run would be; only the test decides when and how one ends."""
+    cluster.apply_yaml(job("long", product="NVIDIA-A10", completions=1), namespace)
+    (pod,) = cluster._poll(lambda: cluster.running_pods(namespace, "job-name=long") or None, 60, "a Running pod")
+    time.sleep(3)
+    still = cluster.get_json("pod", pod["metadata"]["name"], "-n", namespace)
+    assert still["status"]["phase"] == "Running" and still["metadata"]["uid"] == pod["metadata"]["uid"]
+    assert cluster.get_json("job", "long", "-n", namespace)["status"].get("active") == 1
+    cluster.finish_pod(pod["metadata"]["name"], namespace, exit_code=0)
+    cluster._poll(lambda: cluster._condition(cluster.get_json("job", "long", "-n", namespace), "Complete"),
+                  60, "the Job Complete after its pod exited 0")

@@ -60,10 +60,12 @@ def _labels(cluster, node: str) -> dict:
 
 
 def test_example_runs_on_the_simulated_nautilus(cluster, namespace, example, tmp_path):
-    pvcs = cluster._poll(lambda: [c for c in cluster.get_json("pvc", "-n", namespace)["items"]
-                                  if c["status"].get("phase") == "Bound"] or None, 60, "PVCs bound")
+    def bound():  # both claims: the PV binder binds them one at a time
+        claims = cluster.get_json("pvc", "-n", namespace)["items"]
+        return claims if len(claims) == 2 and all(c["status"].get("phase") == "Bound" for c in claims) else None
+    pvcs = cluster._poll(bound, 60, "both PVCs bound")
     assert sorted(c["metadata"]["name"] for c in pvcs) == ["cyclegan-data", "cyclegan-results"]
-    jobs = cluster.wait_jobs_complete(namespace, timeout=180)
+    jobs = cluster.run_jobs_to_completion(namespace, timeout=180)
     by_workload = {j["metadata"]["labels"]["nautiform.io/workload"]: j for j in jobs}
     assert set(by_workload) == {"dataset-horse2zebra", "train", "sweep-lr", "evaluate"}
     assert by_workload["sweep-lr"]["status"]["succeeded"] == 6
@@ -130,7 +132,7 @@ def test_reapply_changes_nothing_and_changed_spec_is_a_new_job(cluster, namespac
         items = cluster.get_json("jobs,configmaps,pvc,pods", "-n", namespace, "-l", "nautiform.io/project=cyclegan")
         return {(o["kind"], o["metadata"]["name"]): o["metadata"]["resourceVersion"]
                 for o in items["items"] if o["kind"] != "Pod"}
-    cluster.wait_jobs_complete(namespace, timeout=180)
+    cluster.run_jobs_to_completion(namespace, timeout=180)
     before = versions()
     cluster.apply_dir(example)
     assert versions() == before

@@ -161,7 +161,7 @@ def test_pipeline_sequence(project):
         "Accept": "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"})
     assert urllib.request.urlopen(req).status == 200
     p.cluster._poll(lambda: all(c["status"].get("phase") == "Bound" for c in p.get("pvc")), 60, "PVC bound")
-    p.cluster.wait_jobs_complete(p.namespace)
+    p.cluster.run_jobs_to_completion(p.namespace)
     first = p.jobs()
     assert first["search"]["spec"]["completions"] == 2 and first["search"]["status"]["succeeded"] == 2
 
@@ -179,7 +179,7 @@ def test_pipeline_sequence(project):
     searches = [j for j in jobs if j["metadata"]["labels"]["nautiform.io/workload"] == "search"]
     assert len(searches) == 1 and searches[0]["metadata"]["name"] != first["search"]["metadata"]["name"]
     assert searches[0]["spec"]["completions"] == 3
-    p.cluster.wait_jobs_complete(p.namespace)
+    p.cluster.run_jobs_to_completion(p.namespace)
 
     # 4. A bigger PVC: resized in place.
     p.commit(render(p.namespace, p.registry, pvc="2Gi", lrs="0.1, 0.01, 0.001"), "bigger volume")

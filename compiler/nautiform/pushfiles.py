@@ -70,7 +70,7 @@ def multipart_etag(part_md5s: list[bytes]) -> str:
 
 
 def digest(f: LocalFile, part_size: int) -> LocalFile:
-    sha, md5, part, parts, in_part = hashlib.sha256(), hashlib.md5(), hashlib.md5(), [], 0
+    sha, part, parts, in_part = hashlib.sha256(), hashlib.md5(), [], 0
     try:
         with open(f.path, "rb") as fh:
             while True:
@@ -78,7 +78,6 @@ def digest(f: LocalFile, part_size: int) -> LocalFile:
                 if not buf:
                     break
                 sha.update(buf)
-                md5.update(buf)
                 part.update(buf)
                 in_part += len(buf)
                 if in_part == part_size:
@@ -86,13 +85,14 @@ def digest(f: LocalFile, part_size: int) -> LocalFile:
                     part, in_part = hashlib.md5(), 0
     except OSError as exc:
         raise PushError(f"cannot read {f.path}: {exc.strerror}") from None
-    if in_part:
+    if in_part or not parts:
         parts.append(part.digest())
+    # A file of one part has its MD5 as its only part's: no second MD5 pass over big files.
     # s5cmd puts up to one part size in a single PUT; rclone switches to multipart AT its cutoff,
-    # so a file of exactly one part may carry either ETag
+    # so a file of exactly one part may carry either ETag.
     etags = set()
     if f.size <= part_size:
-        etags.add(md5.hexdigest())
+        etags.add(parts[0].hex())
     if f.size >= part_size:
         etags.add(multipart_etag(parts))
     return f._replace(sha256=sha.hexdigest(), etags=frozenset(etags))

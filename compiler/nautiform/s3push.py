@@ -90,8 +90,8 @@ def etag_verdict(f: LocalFile, etag: str, recorded: str | None) -> str:
     """ok: the ETag proves the bytes; bad: it proves other bytes; size: it cannot tell."""
     if etag in f.etags or (recorded and etag == recorded):
         return "ok"
-    if "-" not in etag:
-        return "bad"  # a single PUT's ETag is the MD5, and f.etags holds the MD5
+    if "-" not in etag:  # a single PUT's ETag is the MD5, which f.etags holds up to one part size
+        return "bad" if any("-" not in e for e in f.etags) else "size"
     ours = [e for e in f.etags if "-" in e]
     if ours and ours[0].rsplit("-", 1)[1] == etag.rsplit("-", 1)[1]:
         return "bad"  # same parts as predicted, other bytes

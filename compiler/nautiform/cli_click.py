@@ -133,7 +133,7 @@ def data_fetch_cmd(name: str, path: Path, to: Path, force: bool) -> None:
               help="Shared credentials file to read --profile (or AWS_PROFILE, or default) from.")
 @click.option("--rclone-remote", default=None, help="Take the S3 keys of this rclone remote.")
 @click.option("--part-size-mib", type=click.IntRange(5, 5120), default=50, show_default=True,
-              help="Multipart part size; keep it the same between pushes of the same data.")
+              help="Multipart part size; a file up to it goes in one PUT.")
 @click.option("--delete", is_flag=True, help="Delete objects under the prefix that are not in PATH.")
 @click.option("--dry-run", is_flag=True, help="Hash, compare and say what would be sent; change nothing.")
 @click.option("--streams", type=click.IntRange(1, 16), default=4, show_default=True,

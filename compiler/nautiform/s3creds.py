@@ -37,6 +37,9 @@ class Creds(NamedTuple):
             out["AWS_SESSION_TOKEN"] = self.token
         return out
 
+    def __repr__(self) -> str:  # a traceback or a debugger shows where the keys came from, not them
+        return f"Creds(origin={self.origin!r})"
+
     def redact(self, text: str) -> str:
         for value in (self.secret, self.token, self.key):
             if value and len(value) >= 4:

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from data_fetch import BIN, start_moto  # the same moto server start-up as the fetch benchmark
+from data_fetch import BIN, moto_bucket, write_data  # the fetch benchmark's server and data
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,25 +76,9 @@ def main() -> int:
                     help="the push's part size (moto's multipart path is much slower than one PUT)")
     args = ap.parse_args()
 
-    import boto3  # benchmark-side only
-
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-    tmp = Path(tempfile.mkdtemp(prefix="nautiform-bench-push-"))
-    proc = log = None
-    try:
-        proc, log, endpoint = start_moto(tmp)
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-        client.create_bucket(Bucket="bench")
+    with moto_bucket("nautiform-bench-push-") as (tmp, endpoint, client):
         small, big = tmp / "small", tmp / "big"
-        for i in range(args.small_files):
-            d = small / ("shard-%02d" % (i % 20))
-            d.mkdir(parents=True, exist_ok=True)
-            (d / ("%05d.bin" % i)).write_bytes(os.urandom(args.small_size))
-        big.mkdir()
-        with open(big / "big.bin", "wb") as fh:
-            for _ in range(args.big_mib):
-                fh.write(os.urandom(1 << 20))
+        write_data(small, args.small_files, args.small_size, big / "big.bin", args.big_mib)
         env = dict(os.environ)
         env["PATH"] = "%s%s%s" % (BIN, os.pathsep, env.get("PATH", ""))
         rows = []
@@ -129,17 +111,6 @@ def main() -> int:
         print("|---|---|---|---|---|---|")
         for label, tool, med, base, ratio, again in rows:
             print("| %s | %s | %.2f s | %.2f s | %.2fx | %.2f s |" % (label, tool, med, base, ratio, again))
-    finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if log is not None:
-            log.close()
-        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -76,10 +76,10 @@ def write_stream(out, req: dict, files: list[LocalFile], done=lambda f: None) ->
             done(f)
 
 
-def run_step(prefix: list, step: str, dest: str, req: dict, files: list, cwd=None, done=lambda f: None,
+def run_step(prefix: list, step: str, root: str, dest: str, req: dict, files: list, done=lambda f: None,
              procs: list | None = None) -> dict:
-    proc = subprocess.Popen([*prefix, step, "--dest", dest], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, cwd=cwd)
+    proc = subprocess.Popen([*prefix, step, "--root", root, "--dest", dest], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if procs is not None:
         procs.append(proc)
     out, err = [], []
@@ -119,11 +119,12 @@ def shares(files: list[LocalFile], n: int) -> list[list[LocalFile]]:
     return [sorted(b[1]) for b in bins if b[1]]
 
 
-def transfer(spec: dict, files: list[LocalFile], prefix: list, dest: str, streams: int, cwd=None) -> Outcome:
+def transfer(spec: dict, files: list[LocalFile], prefix: list, root: str, dest: str, streams: int) -> Outcome:
+    """Send files to DEST below the volume mounted at ROOT, through the receiver that `prefix` starts."""
     entries = [[f.rel, f.size, f.sha256] for f in files]
     base = {"spec": spec, "digest": nd.manifest_digest(entries)}
     started = time.monotonic()
-    prep = run_step(prefix, "prepare", dest, {**base, "entries": entries}, [], cwd)
+    prep = run_step(prefix, "prepare", root, dest, {**base, "entries": entries}, [])
     if prep["state"] == "current":
         return Outcome(True, [], 0, 0, time.monotonic() - started)
     skip = set(prep["have"]) | set(prep["carry"])
@@ -132,8 +133,8 @@ def transfer(spec: dict, files: list[LocalFile], prefix: list, dest: str, stream
     procs: list = []
     try:
         with ThreadPoolExecutor(max_workers=max(1, streams)) as pool:
-            jobs = [pool.submit(run_step, prefix, "part", dest,
-                                {**base, "entries": [[f.rel, f.size, f.sha256] for f in share]}, share, cwd,
+            jobs = [pool.submit(run_step, prefix, "part", root, dest,
+                                {**base, "entries": [[f.rel, f.size, f.sha256] for f in share]}, share,
                                 lambda f: progress.add(1, f.size), procs)
                     for share in shares(send, streams)]
             for job in jobs:
@@ -143,7 +144,7 @@ def transfer(spec: dict, files: list[LocalFile], prefix: list, dest: str, stream
             if proc.poll() is None:
                 proc.kill()
         progress.close()
-    run_step(prefix, "commit", dest, {**base, "entries": entries}, [], cwd)
+    run_step(prefix, "commit", root, dest, {**base, "entries": entries}, [])
     return Outcome(False, send, len(prep["have"]), len(prep["carry"]), time.monotonic() - started)
 
 
@@ -164,7 +165,8 @@ def push(r, name: str, files: list[LocalFile], opts) -> int:
         if opts.dry_run:
             print(f"would create this transfer pod and stream {count(len(files), 'file')} into {where}:")
             print(json.dumps(pod, indent=2, sort_keys=True))
-            print(f"with {opts.streams} x: {shlex.join(prefix[:-1])} BOOT part --dest {rel}")
+            print(f"with {opts.streams} x: {shlex.join(prefix[:-1])} BOOT part --root {volume_mount(r, name)} "
+                  f"--dest {rel}")
             return 0
         if kube.get_one(ns, "pvc", claim) is None:
             raise PushError(f"PVC {claim} does not exist in namespace {ns}",
@@ -174,7 +176,7 @@ def push(r, name: str, files: list[LocalFile], opts) -> int:
         print(f"{name}: transfer pod {pod_name} for {where}")
         try:
             _wait_running(ns, pod_name, opts.pod_timeout)
-            out = transfer(runtime_spec(r, name), files, prefix, rel, opts.streams)
+            out = transfer(runtime_spec(r, name), files, prefix, volume_mount(r, name), rel, opts.streams)
         finally:
             kube.run("delete", "pod", pod_name, "-n", ns, "--ignore-not-found", "--wait=false", check=False)
     except kube.KubeError as exc:

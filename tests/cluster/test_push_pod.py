@@ -8,7 +8,8 @@ as a process on this machine, with the exec's stdin, in a folder that stands in 
 hostPath PV bound only to that node, so the real scheduler places the transfer pod there). So the
 real kube-apiserver, scheduler, PV binder, kubectl exec -i streams and KWOK's kubelet-side exec
 server carry the data; only the container is not one (the process runs on the host, with the host's
-python3, and its working directory is the ClusterExec's, not the pod's `workingDir`).
+python3, and the receiver is pointed at the stand-in folder by NAUTIFORM_RECEIVE_ROOT instead of
+checking that the volume is mounted at /mnt/VOLUME).
 """
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ kind: ClusterExec
 metadata: {{name: {name}}}
 spec:
   selector: {{matchNamespaces: [{namespace}]}}
-  execs: [{{local: {{workDir: "{volume}"}}}}]
+  execs: [{{local: {{workDir: "{volume}", envs: [{{name: NAUTIFORM_RECEIVE_ROOT, value: "{volume}"}}]}}}}]
 """)
     binaries = subprocess.run([str(HERE / "build")], capture_output=True, text=True, check=True).stdout.split()[-1]
     pki = Path(cluster.kubeconfig).parent / "pki"

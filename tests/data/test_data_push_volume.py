@@ -22,6 +22,7 @@ pytestmark = pytest.mark.data
 
 SPEC = {"name": "scans", "source": {"type": "push"}, "unpack": None}
 PREFIX = [sys.executable, "-I", "-S", "-c", volpush.BOOT]
+ROOT = "/mnt/data"
 DEST = "datasets/scans"
 
 
@@ -35,9 +36,16 @@ def local(tmp_path, n=40, big=3 * 1024 * 1024):
     return root, hash_all(scan(root), 50 << 20, 2)
 
 
+@pytest.fixture(autouse=True)
+def volume(tmp_path, monkeypatch):
+    """The folder standing in for the volume; in a pod it is the mount the receiver is told."""
+    (tmp_path / "vol").mkdir()
+    monkeypatch.setenv("NAUTIFORM_RECEIVE_ROOT", str(tmp_path / "vol"))
+    return tmp_path / "vol"
+
+
 def push(tmp_path, files, streams=3):
-    (tmp_path / "vol").mkdir(exist_ok=True)
-    return volpush.transfer(SPEC, files, PREFIX, DEST, streams, cwd=tmp_path / "vol")
+    return volpush.transfer(SPEC, files, PREFIX, ROOT, DEST, streams)
 
 
 def installed(tmp_path) -> dict:
@@ -78,11 +86,11 @@ def test_a_broken_stream_installs_nothing_and_the_rerun_keeps_what_arrived(tmp_p
     out = push(tmp_path, files[:5])  # an older version is in place
     entries = [[f.rel, f.size, f.sha256] for f in files]
     base = {"spec": SPEC, "digest": nd.manifest_digest(entries)}
-    volpush.run_step(PREFIX, "prepare", DEST, {**base, "entries": entries}, [], cwd=tmp_path / "vol")
+    volpush.run_step(PREFIX, "prepare", ROOT, DEST, {**base, "entries": entries}, [])
     buf = io.BytesIO()
     volpush.write_stream(buf, {**base, "entries": entries}, files)
     cut = buf.getvalue()[:len(volpush.boot_header()) + 30 * 1536]  # ends inside a file
-    res = subprocess.run([*PREFIX, "part", "--dest", DEST], input=cut, capture_output=True, cwd=tmp_path / "vol")
+    res = subprocess.run([*PREFIX, "part", "--root", ROOT, "--dest", DEST], input=cut, capture_output=True)
     assert res.returncode == 4, res.stderr
     assert b"the stream broke after" in res.stderr
     assert installed(tmp_path) == {f.rel: Path(f.path).read_bytes() for f in files[:5]}
@@ -95,16 +103,15 @@ def test_bytes_that_do_not_match_the_request_are_refused(tmp_path):
     root, files = local(tmp_path, n=3, big=0)
     entries = [[f.rel, f.size, f.sha256] for f in files]
     base = {"spec": SPEC, "digest": nd.manifest_digest(entries), "entries": entries}
-    (tmp_path / "vol").mkdir()
-    volpush.run_step(PREFIX, "prepare", DEST, base, [], cwd=tmp_path / "vol")
+    volpush.run_step(PREFIX, "prepare", ROOT, DEST, base, [])
     (root / "d0" / "000 x.bin").write_bytes(os.urandom(1000))  # changed after hashing, same size
     with pytest.raises(PushError) as err:
-        volpush.run_step(PREFIX, "part", DEST, base, files, cwd=tmp_path / "vol")
+        volpush.run_step(PREFIX, "part", ROOT, DEST, base, files)
     assert "d0/000 x.bin arrived with 1000 bytes and sha256" in str(err.value)
     assert str(err.value).startswith("part in the transfer pod failed (exit 3)")
     stray = {**base, "entries": entries[1:]}  # a file the request does not name
     with pytest.raises(PushError, match="unexpected member 'd0/000 x.bin'"):
-        volpush.run_step(PREFIX, "part", DEST, stray, files, cwd=tmp_path / "vol")
+        volpush.run_step(PREFIX, "part", ROOT, DEST, stray, files)
     assert not (tmp_path / "vol" / DEST).exists()
 
 
@@ -157,4 +164,14 @@ def test_dry_run_shows_the_transfer_pod_and_the_exec(tmp_path):
                                          "nautiform.io/dataset": "scans"}
     assert pod["spec"]["activeDeadlineSeconds"] == 600
     assert pod["spec"]["containers"][0]["resources"]["limits"] == {"cpu": "500m", "memory": "512Mi"}
-    assert "exec -i -n lab toy-push-scans-" in res.stdout and "-c receive -- python3 -c BOOT part" in res.stdout
+    assert "exec -i -n lab toy-push-scans-" in res.stdout
+    assert "-c receive -- python3 -c BOOT part --root /mnt/data --dest datasets/scans" in res.stdout
+
+
+def test_no_volume_mounted_no_write(tmp_path, monkeypatch):
+    """In a pod the mount must be there (a mount point): data written elsewhere would vanish with the pod."""
+    monkeypatch.delenv("NAUTIFORM_RECEIVE_ROOT")
+    root, files = local(tmp_path, n=1, big=0)
+    with pytest.raises(PushError, match=f"the volume is not mounted at {tmp_path}/vol in this pod"):
+        volpush.transfer(SPEC, files, PREFIX, str(tmp_path / "vol"), DEST, 1)
+    assert list((tmp_path / "vol").iterdir()) == []

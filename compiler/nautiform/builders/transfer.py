@@ -9,8 +9,8 @@ holds the dataset's volume while the laptop streams files into it with `kubectl 
 - labelled `nautiform.io/push=<project>` and `nautiform.io/dataset=<name>`, but NOT
   `nautiform.io/project`: `nautiform apply` prunes what carries that label and generated/ does not
   declare, and must not kill a push under way. The next push of the dataset deletes leftovers;
-- working directory = the volume's mount, where the data Job mounts it too, so the exec'd receiver
-  is given the dataset's path relative to it (the same path on the volume as in every workload).
+- the volume mounted where the data Job mounts it (`/mnt/VOLUME`); the exec'd receiver is told that
+  mount and the dataset's path below it, and refuses to write unless the mount is there.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def transfer_pod(r: Resolved, name: str, suffix: str, deadline: int) -> dict:
         labels["nautiform.io/owner"] = r.project.project.owner
     mount = volume_mount(r, name)
     container = {"name": CONTAINER, "image": r.profile.data["images"]["data"], "command": ["sleep", str(deadline)],
-                 "workingDir": mount, "resources": {"requests": dict(RESOURCES), "limits": dict(RESOURCES)},
+                 "resources": {"requests": dict(RESOURCES), "limits": dict(RESOURCES)},
                  "volumeMounts": [{"name": "target", "mountPath": mount}]}
     return {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": object_name(r.name, "push", name, suffix=suffix), "namespace": r.namespace,

@@ -1,7 +1,7 @@
 """nautiform push receiver: writes a pushed dataset onto a volume from tar streams on stdin.
 
 Runs inside the short-lived transfer pod of ``nautiform data push`` (or locally in the tests), as
-``python3 -c BOOT STEP --dest DEST``: BOOT (see ``nautiform.volpush``) reads this file and
+``python3 -c BOOT STEP --root MOUNT --dest PATH`` (PATH below the volume's MOUNT): BOOT (see ``nautiform.volpush``) reads this file and
 nautiform_data.py from the head of stdin, so the pod needs nothing but python3 and the volume, and
 always runs the same code as the laptop.  Standard library only.  The rest of stdin is a tar stream
 whose first member, ``.nautiform-push/request.json``, holds the dataset's spec, the digest of the
@@ -209,12 +209,25 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copyfile(src, dst)
 
 
+def enter(root: str) -> None:
+    """Work from the volume's mount, whatever directory the exec started in: a dataset written
+    anywhere else would vanish with the pod. NAUTIFORM_RECEIVE_ROOT names a stand-in folder
+    (the tests: KWOK runs the exec on the host, where nothing is mounted)."""
+    stand_in = os.environ.get("NAUTIFORM_RECEIVE_ROOT")
+    where = stand_in or root
+    if not os.path.isdir(where) or not (stand_in or os.path.ismount(where)):
+        raise nd.DataError("the volume is not mounted at %s in this pod" % where)
+    os.chdir(where)
+
+
 def main(argv: list) -> int:
-    if len(argv) != 3 or argv[0] not in ("prepare", "part", "commit") or argv[1] != "--dest":
-        nd.log("usage: prepare|part|commit --dest DEST (a tar stream on stdin)")
+    if (len(argv) != 5 or argv[0] not in ("prepare", "part", "commit") or argv[1] != "--root"
+            or argv[3] != "--dest" or os.path.isabs(argv[4])):
+        nd.log("usage: prepare|part|commit --root MOUNT --dest PATH-BELOW-IT (a tar stream on stdin)")
         return 2
-    step, dest = argv[0], argv[2]
+    step, root, dest = argv[0], argv[2], argv[4]
     try:
+        enter(root)
         with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as tf:
             req = _request(tf)
             if step == "part":

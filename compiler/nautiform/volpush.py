@@ -131,18 +131,19 @@ def transfer(spec: dict, files: list[LocalFile], prefix: list, root: str, dest: 
     send = [f for f in files if f.rel not in skip]
     progress = Progress("pushing", len(send), sum(f.size for f in send))
     procs: list = []
+    pool = ThreadPoolExecutor(max_workers=max(1, streams))
     try:
-        with ThreadPoolExecutor(max_workers=max(1, streams)) as pool:
-            jobs = [pool.submit(run_step, prefix, "part", root, dest,
-                                {**base, "entries": [[f.rel, f.size, f.sha256] for f in share]}, share,
-                                lambda f: progress.add(1, f.size), procs)
-                    for share in shares(send, streams)]
-            for job in jobs:
-                job.result()
+        jobs = [pool.submit(run_step, prefix, "part", root, dest,
+                            {**base, "entries": [[f.rel, f.size, f.sha256] for f in share]}, share,
+                            lambda f: progress.add(1, f.size), procs)
+                for share in shares(send, streams)]
+        for job in jobs:
+            job.result()
     finally:
-        for proc in procs:  # on an error or ^C, no stream goes on alone
+        for proc in procs:  # on an error or ^C, no stream goes on alone (before waiting for the threads)
             if proc.poll() is None:
                 proc.kill()
+        pool.shutdown(wait=True)
         progress.close()
     run_step(prefix, "commit", root, dest, {**base, "entries": entries}, [])
     return Outcome(False, send, len(prep["have"]), len(prep["carry"]), time.monotonic() - started)
@@ -152,7 +153,8 @@ def exec_prefix(kubectl: str, namespace: str, pod: str) -> list:
     return [kubectl, "exec", "-i", "-n", namespace, pod, "-c", CONTAINER, "--", "python3", "-c", BOOT]
 
 
-def push(r, name: str, files: list[LocalFile], opts) -> int:
+def push(r, name: str, digests, opts) -> int:
+    """digests(): the hashed files, called once the volume and kubectl are known to be there."""
     ds = r.project.datasets[name]
     rel = dataset_subpath(name, ds)
     claim = claim_name(r.name, ds.volume, r.project.volumes[ds.volume].existing_claim)
@@ -163,6 +165,7 @@ def push(r, name: str, files: list[LocalFile], opts) -> int:
         kubectl = kube.kubectl_path()
         prefix = exec_prefix(kubectl, ns, pod_name)
         if opts.dry_run:
+            files = digests()
             print(f"would create this transfer pod and stream {count(len(files), 'file')} into {where}:")
             print(json.dumps(pod, indent=2, sort_keys=True))
             print(f"with {opts.streams} x: {shlex.join(prefix[:-1])} BOOT part --root {volume_mount(r, name)} "
@@ -171,6 +174,7 @@ def push(r, name: str, files: list[LocalFile], opts) -> int:
         if kube.get_one(ns, "pvc", claim) is None:
             raise PushError(f"PVC {claim} does not exist in namespace {ns}",
                             "run `nautiform apply` first: it creates the volume")
+        files = digests()
         kube.run("delete", "pod", "-n", ns, "-l", selector(r, name), "--ignore-not-found", "--wait=false")
         kube.run("create", "-f", "-", stdin=json.dumps(pod))
         print(f"{name}: transfer pod {pod_name} for {where}")
@@ -190,8 +194,8 @@ def push(r, name: str, files: list[LocalFile], opts) -> int:
               f"({rate(nsent, out.seconds)}) over {opts.streams} streams; {out.kept:,} kept from an interrupted "
               f"push; {out.carried:,} unchanged; every file's sha256 checked in the pod")
         print(f"{where} is complete: {count(len(files), 'file')}, {human(total)}; transfer pod deleted")
-    print(f"dataset {name} is there for every workload that lists it ({volume_mount(r, name)}/{rel} in the "
-          f"transfer pod; DATASET_{name.upper().replace('-', '_')} in yours); project.yaml needs no change")
+    print(f"dataset {name} is ready for every workload that lists it (below its mount of volume {ds.volume}, "
+          f"at {rel}; $DATASET_{name.upper().replace('-', '_')}); project.yaml needs no change")
     return 0
 
 

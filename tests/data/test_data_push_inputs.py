@@ -49,6 +49,7 @@ def test_missing_credentials_name_what_was_looked_for(s3, tmp_path, pushed):
         "error: no S3 credentials: looked for AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in the environment and "
         f"profile 'default' in {tmp_path}/.aws/credentials and {tmp_path}/.aws/config"]
     assert "https://nrp.ai/s3token" in res.stderr
+    assert "hashed" not in res.stdout  # found out before reading any data
     assert listing(s3, pushed[0]) == {}
 
 

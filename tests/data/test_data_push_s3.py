@@ -106,6 +106,26 @@ def test_killed_push_is_visibly_incomplete_and_a_rerun_sends_only_the_rest(s3, t
     assert len(tree(tmp_path / "fetched" / "pics")) == 301
 
 
+def test_ctrl_c_stops_the_tool_and_says_how_to_resume(s3, tmp_path):
+    bucket = s3.bucket()
+    cwd = project(tmp_path, s3, bucket, "s5cmd", workers=1)
+    make_files(tmp_path / "local", 300)
+    proc = subprocess.Popen(nautiform_argv("data", "push", "local", "pics"), cwd=cwd, env=env_for(s3, tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while len(listing(s3, bucket)) < 10:
+        assert proc.poll() is None and time.time() < deadline
+        time.sleep(0.05)
+    tool = _children(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.endswith("interrupted: nothing was published as complete; run the same command again to resume "
+                        "(files already sent are not sent again)\n")
+    assert tool and not any(Path(f"/proc/{pid}").exists() for pid in tool)
+    assert manifest(s3, bucket)["state"] == "pushing"
+
+
 def _children(pid: int) -> list:
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]

@@ -66,16 +66,21 @@ def _push(project: Path, path: Path, name: str, opts: PushOptions) -> int:
         raise PushError(f"dataset {name!r} reads from {kind}, which nautiform cannot upload to",
                         "push to a dataset whose source is `s3` (a bucket) or `push: {}` (its volume)")
     files = scan(path)
-    total = sum(f.size for f in files)
-    progress = Progress("hashing", len(files), total)
-    files = hash_all(files, opts.part_size_mib << 20, os.cpu_count() or 2, lambda f: progress.add(1, f.size))
-    progress.close()
-    print(f"{name}: {count(len(files), 'file')}, {human(total)} in {path} (hashed in {progress.seconds():.1f} s)")
+
+    def digests() -> list:
+        """Called once the cheap checks (credentials, bucket, volume, tool) passed: hashing is the slow part."""
+        total = sum(f.size for f in files)
+        progress = Progress("hashing", len(files), total)
+        out = hash_all(files, opts.part_size_mib << 20, os.cpu_count() or 2, lambda f: progress.add(1, f.size))
+        progress.close()
+        print(f"{name}: {count(len(out), 'file')}, {human(total)} in {path} (hashed in {progress.seconds():.1f} s)")
+        return out
+
     if kind == "s3":
-        return _to_s3(resolved, name, files, opts)
+        return _to_s3(resolved, name, digests, opts)
     from .. import volpush
 
-    return volpush.push(resolved, name, files, opts)
+    return volpush.push(resolved, name, digests, opts)
 
 
 def _declare_hint(resolved, name: str) -> str:
@@ -86,7 +91,7 @@ def _declare_hint(resolved, name: str) -> str:
             f"  or give it an s3 source (bucket, prefix, credentials) to push to a bucket")
 
 
-def _to_s3(resolved, name: str, files: list, opts: PushOptions) -> int:
+def _to_s3(resolved, name: str, digests, opts: PushOptions) -> int:
     from ..builders.data import runtime_spec
     from ..runtime import nautiform_data as nd
     from .. import s3creds, s3push
@@ -99,7 +104,9 @@ def _to_s3(resolved, name: str, files: list, opts: PushOptions) -> int:
     target = Target(src["bucket"], src["prefix"], (opts.endpoint or src["endpoint"]).rstrip("/"),
                     src.get("region") or os.environ.get("AWS_REGION") or "us-east-1")
     creds = s3creds.resolve(opts.profile, opts.credentials_file, opts.rclone_remote)
+    tool = nd.pick_s3_tool(opts.tool or src["tool"])
     objects, manifest = s3push.remote_state(target, creds)
+    files = digests()
     plan = s3push.make_plan(files, objects, manifest)
     where = f"{target.url} at {target.endpoint}"
     if s3push.is_current(plan, files):
@@ -115,7 +122,6 @@ def _to_s3(resolved, name: str, files: list, opts: PushOptions) -> int:
         for rel in plan.extra:
             print(f"  would {'delete' if opts.delete else 'refuse because of'} {rel}")
         return 0
-    tool = nd.pick_s3_tool(opts.tool or src["tool"])  # before anything is written
     progress = Progress("pushing", len(plan.send), nsend)
     result = s3push.push(files, plan, target, creds, tool, opts.workers or src["workers"], opts.part_size_mib,
                          opts.delete, lambda f: progress.add(1, f.size))

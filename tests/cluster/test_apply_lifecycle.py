@@ -271,3 +271,26 @@ def test_files_of_different_projects_are_refused(proj):
     (proj.path / "generated" / "job-prep.yaml").write_text(other)
     run = proj.apply(ok=False)
     assert run.returncode == 1 and "files name different projects or namespaces" in run.stderr
+
+
+def test_plan_with_cluster_access_shows_what_apply_then_does(proj):
+    import subprocess as sp
+
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"}
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "base"]):
+        sp.run(["git", *args], cwd=proj.path, check=True, capture_output=True, env={**env, "PATH": "/usr/bin:/bin"})
+    proj.finish("prep")
+    proj.write(small(namespace=proj.namespace, train="echo train v2"))
+    plan = proj.run("plan", "--base", "HEAD", "--cluster")
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    live = plan.stdout.split("on the cluster", 1)[1].splitlines()[1:]
+    planned = {tuple(l.split(":")[0].split()) for l in live if l.startswith("  ")}
+    run = proj.apply()
+    past = {"created": "create", "pruned": "prune", "kept": "keep", "unchanged": "unchanged", "skipped": "skip",
+            "held": "hold", "updated": "update", "recreated": "recreate", "released": "release"}
+    done = {(past[l.split()[0]], l.split()[1].rstrip(":")) for l in run.stdout.splitlines()
+            if l.startswith("  ") and l.split()[0] in past}
+    assert {p for p in planned if p[0] != "unchanged"} == {d for d in done if d[0] != "unchanged"}, (plan.stdout,
+                                                                                                       run.stdout)
+    prep = proj.job("prep")["metadata"]["name"]
+    assert any(v == "prune" and "lab-train-" in n for v, n in planned) and ("keep", f"job/{prep}") in planned

@@ -9,8 +9,8 @@ never silently overwrite each other.
 
 States: created (applied, not yet seen finishing) -> succeeded | failed; vanished (gone without
 being seen finishing: its TTL after an unobserved finish, or a hand delete — held, never re-run
-silently); unknown (the ledger was lost and rebuilt: held the same way); ran (recorded by
-nautiform 0.1, which did not keep outcomes).
+silently); unknown (the ledger was lost and rebuilt: held the same way); stopped (`nautiform stop`:
+held the same way); ran (recorded by nautiform 0.1, which did not keep outcomes).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from . import kube
 from .owner import MANAGED_BY, REPO
 
 FINISHED = ("succeeded", "failed", "ran")
-HELD = ("vanished", "unknown")
+HELD = ("vanished", "unknown", "stopped")
 KEEP_ENTRIES = 500  # the oldest finished entries beyond this are forgotten (a ConfigMap holds 1 MiB)
 LEDGER_LABEL = "nautiform.io/ledger"
 

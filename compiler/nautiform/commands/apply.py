@@ -1,10 +1,9 @@
-"""`nautiform apply`: server-side apply of generated/, prune what the project no longer declares.
+"""`nautiform apply`: make the cluster hold what generated/ declares, touching only what nautiform owns.
 
-Three lifecycle failures of GitOps tools are made impossible here:
-- pruning never deletes a PersistentVolumeClaim (and PVCs carry keep annotations for other tools);
-- a changed Job spec is a new Job name (compile), so applying never hits "field is immutable";
-- a Job removed by ttlSecondsAfterFinished is not re-created: a ledger ConfigMap remembers
-  every Job name applied, and a Job in the ledger that is gone from the cluster already ran.
+The decisions are reconcile.py's (the same ones `plan` shows); this module takes the project's
+lease, executes them in a safe order — volumes and ConfigMaps, then Jobs and Pods, then prunes —
+prints each action as it happens, and keeps the ledger true. A failure stops the apply and says
+what was done and what was not.
 """
 from __future__ import annotations
 
@@ -12,94 +11,152 @@ import json
 import sys
 from pathlib import Path
 
-from .. import kube
-from ..dataloss import pvc_losses
-from ..manifests import Obj, parse_tree
+from .. import kube, lease, live, sweeps
+from .. import ledger as ledgers
+from ..manifests import Obj, TreeError, declared_tree
+from ..owner import COMMIT, FIELD_MANAGER, commit_id, marks, repo_identity
+from ..reconcile import SHORT, reconcile, workload_of
 from ..writer import read_tree
+from . import show
 
-FIELD_MANAGER = "nautiform"
-PRUNED_KINDS = "jobs.batch,pods,configmaps,persistentvolumeclaims"
-_KIND = {"Job": "job", "Pod": "pod", "ConfigMap": "configmap", "PersistentVolumeClaim": "pvc"}
-
-
-def ledger_name(project: str) -> str:
-    return f"{project}-nautiform-ledger"
+BUSY = 4  # another apply of the project holds its lease; nothing was changed
+_ORDER = {"PersistentVolumeClaim": 0, "ConfigMap": 1, "Pod": 2, "Job": 2}
 
 
-def apply(out: Path, allow_data_loss: bool, dry_run: bool) -> int:
-    objs = parse_tree(read_tree(out))
-    if not objs:
-        print(f"error: {out}/ has no manifests\n  hint: run `nautiform compile` first", file=sys.stderr)
-        return 1
-    namespace, project = objs[0].namespace, objs[0].project
+def load(out: Path):
     try:
-        return _apply(objs, namespace, project, allow_data_loss, dry_run)
+        return declared_tree(read_tree(out))
+    except TreeError as exc:
+        print(f"error: {out}/: {exc}\n  hint: run `nautiform compile` first", file=sys.stderr)
+        return None
+
+
+def marked(tree, repo: str, commit: str) -> list[Obj]:
+    """The declared objects with the ownership marks apply writes (never in generated/: a fork's
+    generated/ is byte-identical, its deploys are not the same owner)."""
+    out = []
+    for o in tree.objs:
+        body = json.loads(json.dumps(o.body))
+        notes = body["metadata"].setdefault("annotations", {})
+        notes.update(marks(repo, tree.project_file))
+        if o.kind in ("Job", "Pod"):
+            notes[COMMIT] = commit
+        out.append(Obj(o.file, body))
+    return out
+
+
+def apply(out: Path, allow_data_loss: bool, dry_run: bool, allow_move: bool = False) -> int:
+    tree = load(out)
+    if tree is None:
+        return 1
+    repo, commit = repo_identity(), commit_id()
+    holder = lease.holder_id(repo, commit)
+    try:
+        if not dry_run:
+            lease.acquire(tree.project, tree.namespace, holder)
+        try:
+            return _apply(tree, repo, commit, allow_data_loss, dry_run, allow_move)
+        finally:
+            if not dry_run:
+                lease.release(tree.project, tree.namespace, holder)
+    except lease.Busy as exc:
+        print(f"error: another apply of project {tree.project} in {tree.namespace} is running: {exc}\n"
+              "  hint: nothing was changed; run the deploy again when it has finished", file=sys.stderr)
+        return BUSY
     except kube.KubeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
 
-def _apply(objs: list[Obj], namespace: str, project: str, allow_data_loss: bool, dry_run: bool) -> int:
-    live = kube.get(namespace, PRUNED_KINDS, f"nautiform.io/project={project}")
-    live_by_key = {(o["kind"], o["metadata"]["name"]): o for o in live}
-    declared = {o.key for o in objs}
-    ledger = _read_ledger(namespace, project)
-
-    live_pvcs = {o["metadata"]["name"]: o for o in live if o["kind"] == "PersistentVolumeClaim"}
-    wanted_pvcs = {o.name: o.body for o in objs if o.kind == "PersistentVolumeClaim"}
-    losses = pvc_losses(live_pvcs, wanted_pvcs)
-    for loss in losses:
-        print(f"DATA LOSS: PersistentVolumeClaim {loss.name} {loss.what}: {loss.detail}", file=sys.stderr)
-    if losses and not allow_data_loss:
-        print("refusing to apply: nothing was changed\n  hint: restore the volume in project.yaml, or pass "
-              "--allow-data-loss (the PVC is still never deleted; delete it by hand)", file=sys.stderr)
+def _apply(tree, repo: str, commit: str, allow_data_loss: bool, dry_run: bool, allow_move: bool) -> int:
+    snap = live.snapshot(tree, repo)
+    seen = observe(snap.ledger, snap)  # first: what ran decides what runs
+    outcome = reconcile(marked(tree, repo, commit), snap, tree.project, tree.namespace, repo)
+    if not show.guards_pass(outcome, tree, allow_data_loss, allow_move, snap):
+        print("refusing to apply: nothing was changed", file=sys.stderr)
         return 1
-    # Volumes whose change needs a new volume cannot be applied at all: leave them as they are.
-    frozen = {loss.name for loss in losses if loss.what in ("storage class", "access mode", "shrunk")}
-
-    to_apply, report = [], []
-    for o in objs:
-        if o.kind == "Job" and o.name in ledger and o.key not in live_by_key:
-            report.append(f"  skipped   job/{o.name}: it already ran and was removed after its TTL")
-        elif o.kind == "PersistentVolumeClaim" and o.name in frozen:
-            report.append(f"  kept      pvc/{o.name} unchanged (see DATA LOSS above)")
-        else:
-            to_apply.append(o)
-            verb = "updated" if o.key in live_by_key else "created"
-            report.append(f"  applied   {_KIND[o.kind]}/{o.name}" + ("" if dry_run else f" ({verb})"))
-    args = ["apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "--force-conflicts", "-f", "-"]
     if dry_run:
-        args.insert(1, "--dry-run=server")
-    if to_apply:
-        kube.run(*args, stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": [o.body for o in to_apply]}))
-
-    for kind, name in sorted(set(live_by_key) - declared):
-        if kind == "PersistentVolumeClaim":
-            report.append(f"  kept      pvc/{name}: no longer declared; nautiform never deletes a volume "
-                          f"(`kubectl delete pvc {name} -n {namespace}` if you mean it)")
-            continue
-        if not dry_run:
-            kube.run("delete", _KIND[kind], name, "-n", namespace, "--wait=false", "--ignore-not-found")
-        report.append(f"  pruned    {_KIND[kind]}/{name}")
-    if not dry_run:
-        _write_ledger(namespace, project, {o.name for o in objs if o.kind == "Job"})
-    mode = "server dry-run of" if dry_run else "applied"
-    print(f"nautiform apply: {mode} {len(to_apply)} object(s) in namespace {namespace}")
-    print("\n".join(report))
+        return show.dry_run(outcome, tree)
+    book = snap.ledger
+    for line in seen:
+        print(f"  observed  {line}")
+    done: list[str] = []
+    try:
+        _execute(outcome, tree, book, commit, done)
+    except kube.KubeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        _not_done(outcome, done)
+        return 1
+    finally:
+        _save_ledger(book, tree, repo)
+    for note in outcome.notes:
+        print(f"  note      {note}")
+    print(f"nautiform apply: {len(done)} change(s) in namespace {tree.namespace}")
     return 0
 
 
-def _read_ledger(namespace: str, project: str) -> set[str]:
-    cm = kube.get_one(namespace, "configmap", ledger_name(project))
-    text = ((cm or {}).get("data") or {}).get("jobs", "")
-    return {line for line in text.splitlines() if line}
+def observe(book, snap) -> list[str]:
+    """Record in the ledger how the live Jobs (and each sweep's points) have ended so far."""
+    jobs = [o for o in snap.labelled if o["kind"] == "Job"]
+    configmaps = {o["metadata"]["name"]: o for o in snap.labelled if o["kind"] == "ConfigMap"}
+    return ledgers.observe(book, jobs) + sweeps.observe(book, jobs, configmaps)
 
 
-def _write_ledger(namespace: str, project: str, jobs: set[str]) -> None:
-    """Only Jobs still declared are remembered: a removed-then-restored workload runs again."""
-    body = {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": ledger_name(project), "namespace": namespace,
-                         "labels": {"app.kubernetes.io/managed-by": "nautiform", "nautiform.io/ledger": project}},
-            "data": {"jobs": "".join(f"{name}\n" for name in sorted(jobs))}}
-    kube.run("apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "--force-conflicts", "-f", "-",
-             stdin=json.dumps(body))
+def _execute(outcome, tree, book, commit: str, done: list) -> None:
+    ns = tree.namespace
+    steps = sorted((a for a in outcome.actions if a.verb != "prune"), key=lambda a: _ORDER.get(a.kind, 3))
+    for a in steps + [a for a in outcome.actions if a.verb == "prune"]:
+        ref = f"{SHORT[a.kind]}/{a.name}"
+        if a.verb in ("create", "update"):
+            obj = _ssa(a.body)
+            if a.kind == "Job":
+                ledgers.record_created(book, obj, workload_of(obj), commit)
+        elif a.verb == "recreate":
+            kube.run("delete", SHORT[a.kind], a.name, "-n", ns, "--wait=true", "--timeout=120s")
+            _ssa(a.body)
+        elif a.verb == "prune":
+            kube.run("delete", SHORT[a.kind], a.name, "-n", ns, "--wait=false", "--ignore-not-found")
+        elif a.verb == "release":
+            release_claim(ns, a.name)
+        elif a.verb == "hold":
+            ledgers.hold(book, a.name, workload_of(a.body))
+        if a.verb in ("create", "update", "recreate", "prune", "release"):
+            done.append(ref)
+        print(show.line(a, done=True), flush=True)
+
+
+def _ssa(body: dict) -> dict:
+    proc = kube.run("apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "--force-conflicts",
+                    "-o", "json", "-f", "-", stdin=json.dumps(body))
+    return json.loads(proc.stdout)
+
+
+def release_claim(namespace: str, name: str) -> None:
+    """A claim leaves the project: nautiform's labels, annotations and field ownership go, the data stays."""
+    from ..owner import MANAGED_BY, PROJECT_FILE, PROJECT_LABEL, REPO
+
+    kube.run("label", "pvc", name, "-n", namespace, f"{PROJECT_LABEL}-", f"{MANAGED_BY}-",
+             "nautiform.io/owner-", "nautiform.io/workload-")
+    kube.run("annotate", "pvc", name, "-n", namespace, f"{REPO}-", f"{PROJECT_FILE}-")
+
+
+def _not_done(outcome, done: list) -> None:
+    todo = [f"{SHORT[a.kind]}/{a.name} ({a.verb})" for a in outcome.changes if f"{SHORT[a.kind]}/{a.name}" not in done]
+    print(f"apply stopped: done {len(done)} change(s)" + (f" ({', '.join(done)})" if done else "") +
+          (f"; NOT done: {', '.join(todo)}" if todo else ""), file=sys.stderr)
+
+
+def _save_ledger(book, tree, repo: str) -> None:
+    """Write the ledger; if another writer got there first, merge our entries into theirs."""
+    for _ in range(5):
+        try:
+            ledgers.write(book, tree.project, tree.namespace, repo)
+            return
+        except kube.Conflict:
+            fresh = ledgers.read(tree.namespace, tree.project, repo, tree.project_file)
+            for name, entry in book.runs.items():
+                theirs = fresh.runs.get(name)
+                if theirs is None or theirs.get("state") == "created":
+                    fresh.runs[name] = entry
+            book = fresh
+    raise kube.KubeError("could not write the ledger: it kept changing under us")

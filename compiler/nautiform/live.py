@@ -1,0 +1,24 @@
+"""Read what the cluster holds for a project: the one place `plan`, `apply` and `rerun` look."""
+from __future__ import annotations
+
+from . import kube
+from . import ledger as ledgers
+from .owner import PROJECT_LABEL, REPO
+from .reconcile import Snapshot
+
+KINDS = "jobs.batch,pods,configmaps,persistentvolumeclaims"
+_REF = {"Job": "job.batch", "Pod": "pod", "ConfigMap": "configmap", "PersistentVolumeClaim": "persistentvolumeclaim"}
+
+
+def snapshot(tree, repo: str) -> Snapshot:
+    ns, project = tree.namespace, tree.project
+    labelled = kube.get(ns, KINDS, f"{PROJECT_LABEL}={project}")
+    have = {(o["kind"], o["metadata"]["name"]) for o in labelled}
+    missing = [f"{_REF[o.kind]}/{o.name}" for o in tree.objs if (o.kind, o.name) not in have]
+    named = [o for o in labelled if (o["kind"], o["metadata"]["name"]) in {(d.kind, d.name) for d in tree.objs}]
+    named += kube.get_names(ns, missing)
+    ledger = ledgers.read(ns, project, repo, tree.project_file)
+    others = [cm for cm in kube.get(ns, "configmaps", ledgers.LEDGER_LABEL)
+              if cm["metadata"].get("labels", {}).get(ledgers.LEDGER_LABEL) != project
+              and cm["metadata"].get("annotations", {}).get(REPO) == repo]
+    return Snapshot(labelled, named, ledger, others)

@@ -173,6 +173,35 @@ def data_fetch_cmd(name: str, path: Path, to: Path, force: bool) -> None:
     sys.exit(fetch(path, name, to, force))
 
 
+@data_group.command("push")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("name")
+@click.option("--project", "project", type=click.Path(path_type=Path), default="project.yaml", show_default=True)
+@click.option("--tool", type=click.Choice(["auto", "s5cmd", "rclone", "builtin"]), default=None,
+              help="S3 transfer tool (default: the dataset's `tool`).")
+@click.option("--workers", type=click.IntRange(1, 1024), default=None,
+              help="Files in flight at once (default: the dataset's `workers`).")
+@click.option("--endpoint", default=None, help="S3 endpoint (default: the dataset's, else the profile's outside one).")
+@click.option("--profile", default=None, help="Profile of ~/.aws/credentials (the file s5cmd and the AWS CLI read).")
+@click.option("--credentials-file", type=click.Path(path_type=Path), default=None,
+              help="Shared credentials file to read --profile (or AWS_PROFILE, or default) from.")
+@click.option("--rclone-remote", default=None, help="Take the S3 keys of this rclone remote.")
+@click.option("--part-size-mib", type=click.IntRange(5, 5120), default=50, show_default=True,
+              help="Multipart part size; a file up to it goes in one PUT.")
+@click.option("--delete", is_flag=True, help="Delete objects under the prefix that are not in PATH.")
+@click.option("--dry-run", is_flag=True, help="Hash, compare and say what would be sent; change nothing.")
+@click.option("--streams", type=click.IntRange(1, 16), default=4, show_default=True,
+              help="Volume datasets: parallel streams into the transfer pod.")
+@click.option("--deadline", type=click.IntRange(60, 21600), default=3600, show_default=True,
+              help="Volume datasets: seconds the transfer pod may live (activeDeadlineSeconds).")
+def data_push_cmd(path: Path, name: str, project: Path, **options) -> None:
+    """Upload PATH (a file or folder) to where dataset NAME reads from: its S3 prefix, or for a
+    `push` dataset its volume. A re-run sends only what is missing or changed."""
+    from .commands.data_push import PushOptions, push
+
+    sys.exit(push(project, path, name, PushOptions(**options)))
+
+
 def run() -> None:
     """Parse sys.argv with click and run the command; click's own failures map to exit codes here,
     the rest goes to the error boundary in `cli.main`."""

@@ -130,6 +130,19 @@ def cleanup_cmd(project: str, out: Path, namespace: str | None, yes: bool) -> No
     sys.exit(cleanup(project, _namespace(out, namespace), yes))
 
 
+@cli.command("rbac")
+@_OUT
+@click.option("--name", default="nautiform-deploy", show_default=True, help="Name of the account, Role and binding.")
+@click.option("--namespace", default=None, help="Namespace (default: the one in --out).")
+@click.option("--token-secret/--no-token-secret", default=True, show_default=True,
+              help="Also write a Secret holding a long-lived token for the account (for the CI variable).")
+def rbac_cmd(out: Path, name: str, namespace: str | None, token_secret: bool) -> None:
+    """Print the deploy job's ServiceAccount, Role (exactly the verbs nautiform uses) and RoleBinding."""
+    from .commands.account import rbac_command
+
+    sys.exit(rbac_command(out, name, namespace, token_secret))
+
+
 @cli.command("init")
 @click.argument("directory", type=click.Path(path_type=Path), default=".", required=False)
 @click.option("--name", default=None, help="Project name (default: the directory's name).")

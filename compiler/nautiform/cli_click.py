@@ -13,8 +13,9 @@ import click
 _PATH = click.argument("path", type=click.Path(path_type=Path), default="project.yaml", required=False)
 _OUT = click.option("--out", type=click.Path(path_type=Path), default="generated", show_default=True,
                     help="Directory of compiled manifests.")
-_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-                       help="How to print diagnostics.")
+_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "codequality"]), default="text",
+                       show_default=True, help="How to print diagnostics (codequality: GitLab's report on stdout, "
+                       "the text on stderr).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -131,6 +131,18 @@ def cleanup_cmd(project: str, out: Path, namespace: str | None, yes: bool) -> No
     sys.exit(cleanup(project, _namespace(out, namespace), yes))
 
 
+@cli.command("mr-note")
+@click.argument("path", type=click.Path(path_type=Path))
+def mr_note_cmd(path: Path) -> None:
+    """Post PATH (plan --markdown) as the merge request's one plan note, or update it in place.
+
+    Only with NAUTIFORM_GITLAB_TOKEN set (a project access token with api scope) in a merge-request
+    pipeline; otherwise the plan stays the job's artifact."""
+    from .commands.mrnote import mr_note
+
+    sys.exit(mr_note(path))
+
+
 @cli.command("rbac")
 @_OUT
 @click.option("--name", default="nautiform-deploy", show_default=True, help="Name of the account, Role and binding.")

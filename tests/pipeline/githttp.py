@@ -46,6 +46,7 @@ def _app(root: Path):
 class GitServer:
     def __init__(self, root: Path):
         self.root = root
+        root.mkdir(parents=True, exist_ok=True)
         self.server = make_server("127.0.0.1", 0, _app(root), server_class=_Threaded, handler_class=_Quiet)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -63,3 +64,23 @@ class GitServer:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+COMPONENT_PROJECT = "nautiform/nautiform"  # as in compiler/nautiform/commands/init.py's COMPONENT
+
+
+def serve_component(root: Path, repo_root: Path, version: str) -> GitServer:
+    """A stand-in of the nautiform project on GitLab: this checkout's templates/ (the working tree's, so a
+    test sees uncommitted edits) committed and tagged `version`, as a release is."""
+    src = root / "component-src"
+    (src / "templates").mkdir(parents=True)
+    for f in (repo_root / "templates").iterdir():
+        (src / "templates" / f.name).write_bytes(f.read_bytes())
+    env = {"GIT_AUTHOR_NAME": "nautiform", "GIT_AUTHOR_EMAIL": "ci@nautiform", "GIT_COMMITTER_NAME": "nautiform",
+           "GIT_COMMITTER_EMAIL": "ci@nautiform", "PATH": "/usr/bin:/bin", "HOME": str(root)}
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", f"nautiform {version}"],
+                 ["tag", version]):
+        subprocess.run(["git", *args], cwd=src, env=env, check=True, capture_output=True)
+    server = GitServer(root / "srv")
+    server.publish(COMPONENT_PROJECT, src)
+    return server

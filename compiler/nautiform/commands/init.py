@@ -6,7 +6,11 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
+from .. import __version__
 from .schema import LOCAL, schema_text
+
+# The pipeline component (this repository's templates/pipeline.yml) as a project on NRP's GitLab includes it.
+COMPONENT = "$CI_SERVER_FQDN/nautiform/nautiform/pipeline"
 
 # template name -> file written; init also writes the schema (LOCAL), so editors complete offline
 TEMPLATES = {"project.yaml": "project.yaml", "Dockerfile": "Dockerfile", "requirements.txt": "requirements.txt",
@@ -42,6 +46,8 @@ def init(directory: Path, name: str | None, namespace: str | None, profile: str,
         text = template(source)
         if source == "project.yaml":
             text = text.format(**values)
+        elif source == "gitlab-ci.yml":
+            text = text.format(component=COMPONENT, version=__version__)
         (directory / target).write_text(text, encoding="utf-8")
     (directory / LOCAL).write_text(schema_text(), encoding="utf-8")
     print(f"created {', '.join([*TEMPLATES.values(), LOCAL])} in {directory}")

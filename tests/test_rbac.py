@@ -1,5 +1,5 @@
 """`nautiform rbac` writes its Role from rbac.py's one table, never with a PVC delete (the live test of
-the account is tests/cluster/test_rbac.py)."""
+the account is tests/cluster/test_deploy_account.py)."""
 from __future__ import annotations
 
 import pytest

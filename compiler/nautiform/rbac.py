@@ -4,8 +4,8 @@ here may delete a PersistentVolumeClaim: "never deletes a volume" must not rest 
 (`role_rules` refuses to write such a Role).
 
 Server-side apply sends a PATCH; when the object does not exist yet the API server also checks `create`
-(tests/cluster/test_deploy_account.py found a create-only Role refused). `kubectl label` reads the object before it
-patches it; `kubectl delete --wait` reads and watches it until it is gone.
+(a create-only Role was refused: tests/cluster/test_deploy_account.py). `kubectl label` reads the object
+before it patches it; `kubectl delete --wait` reads and watches it until it is gone.
 """
 from __future__ import annotations
 

@@ -1,9 +1,14 @@
-"""`nautiform init` in an empty git repository gives a project that compiles and checks at once."""
+"""`nautiform init` in an empty git repository gives a project that compiles and checks at once, whose
+pipeline is the component pinned at this version, and whose editor support works offline (issue 16.4)."""
 from __future__ import annotations
 
+import json
 import subprocess
 
-from nf_testlib import ROOT, nautiform
+import jsonschema
+from ruamel.yaml import YAML
+
+from nf_testlib import nautiform
 
 
 def test_init_scaffolds_a_checking_project(tmp_path):
@@ -12,7 +17,7 @@ def test_init_scaffolds_a_checking_project(tmp_path):
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
     run = nautiform("init", "--namespace", "lab", cwd=repo)
     assert run.code == 0, run.err
-    for name in ("project.yaml", "Dockerfile", ".gitlab-ci.yml", ".gitignore", ".dockerignore"):
+    for name in ("project.yaml", "Dockerfile", ".gitlab-ci.yml", ".gitignore", ".dockerignore", "project.schema.json"):
         assert (repo / name).is_file(), name
     assert nautiform("check", cwd=repo).code == 0
     text = (repo / "project.yaml").read_text()
@@ -20,13 +25,14 @@ def test_init_scaffolds_a_checking_project(tmp_path):
     assert (repo / "generated" / "kustomization.yaml").is_file()
 
 
-def test_pipeline_installs_exactly_the_version_that_wrote_generated(tmp_path):
+def test_pipeline_is_the_component_at_exactly_the_version_that_wrote_generated(tmp_path):
     from nautiform import __version__
 
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
     assert nautiform("init", "--namespace", "lab", cwd=tmp_path).code == 0
-    ci = (tmp_path / ".gitlab-ci.yml").read_text()
-    assert f'NAUTIFORM_VERSION: "{__version__}"' in ci and 'NAUTIFORM_PIP: "nautiform==$NAUTIFORM_VERSION"' in ci
+    ci = YAML(typ="safe", pure=True).load((tmp_path / ".gitlab-ci.yml").read_text())
+    assert ci["include"] == [{"component": f"$CI_SERVER_FQDN/nautiform/nautiform/pipeline@{__version__}",
+                              "inputs": {"project": "project.yaml"}}]
     assert f"# nautiform-version: {__version__}\n" in (tmp_path / "generated" / "kustomization.yaml").read_text()
 
 
@@ -53,8 +59,41 @@ def test_init_refuses_to_overwrite(tmp_path):
     assert not (tmp_path / "Dockerfile").exists()
 
 
-def test_repository_pipeline_is_the_template():
-    """This repository's .gitlab-ci.yml is what init writes, but for the example's file name."""
-    template = (ROOT / "compiler/nautiform/templates/gitlab-ci.yml").read_text()
-    ours = (ROOT / ".gitlab-ci.yml").read_text()
-    assert ours == template.replace("NAUTIFORM_PROJECT: project.yaml ", "NAUTIFORM_PROJECT: project.example.yaml")
+def test_editors_get_the_schema_from_next_to_the_project(tmp_path):
+    """The first line names ./project.schema.json, which init wrote: `nautiform schema`, no network needed."""
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
+    assert nautiform("init", "--namespace", "lab", cwd=tmp_path).code == 0
+    text = (tmp_path / "project.yaml").read_text()
+    assert text.splitlines()[0] == "# yaml-language-server: $schema=./project.schema.json"
+    local = tmp_path / "project.schema.json"
+    assert local.read_text() == nautiform("schema").out
+    jsonschema.validate(YAML(typ="safe", pure=True).load(text), json.loads(local.read_text()))
+    assert "project.schema.json" in (tmp_path / ".dockerignore").read_text().splitlines()  # never rebuilds the image
+    check = nautiform("check", cwd=tmp_path)
+    assert check.code == 0 and check.err == ""
+
+
+def test_check_says_in_one_line_when_the_schema_is_stale(tmp_path):
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
+    assert nautiform("init", "--namespace", "lab", cwd=tmp_path).code == 0
+    from nautiform import __version__
+
+    local = tmp_path / "project.schema.json"
+    local.write_text(local.read_text().replace('"version"', '"old_version"'))
+    stale = nautiform("check", cwd=tmp_path)
+    assert stale.code == 0 and stale.err.splitlines() == [
+        f"warning: project.schema.json is not the schema of nautiform {__version__}; refresh it: "
+        "nautiform schema > project.schema.json"]
+    local.write_text(nautiform("schema").out)  # the command the warning names
+    assert nautiform("check", cwd=tmp_path).err == ""
+    local.unlink()
+    assert nautiform("check", cwd=tmp_path).err.splitlines() == [
+        "warning: project.schema.json, the schema named in project.yaml, cannot be read; write it: "
+        "nautiform schema > project.schema.json"]
+    project = tmp_path / "project.yaml"
+    project.write_text(project.read_text().replace("$schema=./project.schema.json",
+                                                   "$schema=https://nautiform.dev/schemas/project.schema.json"))
+    assert nautiform("check", cwd=tmp_path).err.splitlines() == [
+        "warning: project.yaml points editors at https://nautiform.dev/schemas/project.schema.json, which nobody "
+        "serves (no completion); nautiform schema > project.schema.json and begin project.yaml with "
+        "`# yaml-language-server: $schema=./project.schema.json`"]

@@ -5,7 +5,7 @@ Exit codes: 0 ok, 1 user error (diagnostics printed), 2 usage, 3 internal bug
 
 Importing click costs ~10 ms, about a seventh of issue 7's budget for a whole compile, and CI runs
 `nautiform compile` and `nautiform check` on every push. So `plain_args` reads those two command
-lines when they are plain (a path, `--out DIR`, `--format text|json`) and gives exactly the values
+lines when they are plain (a path, `--out DIR`, `--format text|json|codequality`) and gives exactly the values
 click would (tests/test_cli.py compares the two parsers); anything else (help, --version, other
 commands, an unknown or malformed option, shell completion) goes to click in cli_click.py, with
 its own help texts and usage errors.
@@ -20,7 +20,7 @@ from pathlib import Path
 
 COMMANDS = ("compile", "check")
 DEFAULTS = {"path": "project.yaml", "--out": "generated", "--format": "text"}
-_FORMATS = ("text", "json")
+_FORMATS = ("text", "json", "codequality")
 
 
 def entry() -> None:

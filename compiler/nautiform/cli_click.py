@@ -13,8 +13,9 @@ import click
 _PATH = click.argument("path", type=click.Path(path_type=Path), default="project.yaml", required=False)
 _OUT = click.option("--out", type=click.Path(path_type=Path), default="generated", show_default=True,
                     help="Directory of compiled manifests.")
-_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-                       help="How to print diagnostics.")
+_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "codequality"]), default="text",
+                       show_default=True, help="How to print diagnostics (codequality: GitLab's report on stdout, "
+                       "the text on stderr).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -128,6 +129,31 @@ def cleanup_cmd(project: str, out: Path, namespace: str | None, yes: bool) -> No
     from .commands.release import cleanup
 
     sys.exit(cleanup(project, _namespace(out, namespace), yes))
+
+
+@cli.command("mr-note")
+@click.argument("path", type=click.Path(path_type=Path))
+def mr_note_cmd(path: Path) -> None:
+    """Post PATH (plan --markdown) as the merge request's one plan note, or update it in place.
+
+    Only with NAUTIFORM_GITLAB_TOKEN set (a project access token with api scope) in a merge-request
+    pipeline; otherwise the plan stays the job's artifact."""
+    from .commands.mrnote import mr_note
+
+    sys.exit(mr_note(path))
+
+
+@cli.command("rbac")
+@_OUT
+@click.option("--name", default="nautiform-deploy", show_default=True, help="Name of the account, Role and binding.")
+@click.option("--namespace", default=None, help="Namespace (default: the one in --out).")
+@click.option("--token-secret/--no-token-secret", default=True, show_default=True,
+              help="Also write a Secret holding a long-lived token for the account (for the CI variable).")
+def rbac_cmd(out: Path, name: str, namespace: str | None, token_secret: bool) -> None:
+    """Print the deploy job's ServiceAccount, Role (exactly the verbs nautiform uses) and RoleBinding."""
+    from .commands.account import rbac_command
+
+    sys.exit(rbac_command(out, name, namespace, token_secret))
 
 
 @cli.command("init")

@@ -21,8 +21,10 @@ def gpus_per_pod(pod_spec: dict) -> int:
 
 
 def run_cost(body: dict, pods: int | None = None) -> tuple[float, bool]:
-    """(GPU-hours, unbounded) of one Job or Pod; `pods` overrides a Job's completions."""
+    """(GPU-hours, unbounded) of one Job or Pod (any other object: none); `pods` overrides a Job's completions."""
     spec = body.get("spec") or {}
+    if body["kind"] not in ("Job", "Pod"):  # plan's cluster view totals every create: volumes, ConfigMaps too
+        return 0.0, False
     if body["kind"] == "Pod":
         gpus, deadline, count = gpus_per_pod(spec), spec.get("activeDeadlineSeconds"), 1
     else:

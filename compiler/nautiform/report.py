@@ -40,3 +40,27 @@ def source_lines_of(path: Path) -> dict[str, list[str]]:
         return {path.name: path.read_text(encoding="utf-8-sig").splitlines()}
     except (OSError, UnicodeDecodeError):
         return {}
+
+
+# GitLab's code-quality report (artifacts:reports:codequality): its MR widget and diff annotations show
+# each finding at its line of the project file.
+SEVERITY = {"error": "critical", "warning": "minor"}
+
+
+def as_codequality(diags: list[Diagnostic], project_path: str) -> str:
+    """`project_path`: the project file as the repository names it. A finding's fingerprint is its
+    file, code, YAML path and message - not its line, so GitLab sees a finding that moved as the same."""
+    import hashlib
+
+    out, seen = [], {}
+    for d in diags:
+        key = "\0".join((project_path, d.code, d.path, d.message))
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:  # two identical findings must stay two
+            key += f"\0{seen[key]}"
+        text = (f"{d.path}: {d.message}" if d.path else d.message) + (f" (hint: {d.hint})" if d.hint else "")
+        out.append({"check_name": d.code, "description": text,
+                    "fingerprint": hashlib.sha256(key.encode("utf-8")).hexdigest(),
+                    "severity": SEVERITY.get(d.severity, "info"),
+                    "location": {"path": project_path, "lines": {"begin": d.pos.line if d.pos else 1}}})
+    return json.dumps(out, indent=2)

@@ -1,6 +1,8 @@
-"""The real pipeline: this repository's .gitlab-ci.yml run by gitlab-ci-local (shell executor) on a
-test project, with a real image build (buildah, FROM scratch), a local registry (docker-registry) and
-the local control plane. A sequence of commits, each checked on the cluster afterwards."""
+"""The real pipeline: the `.gitlab-ci.yml` that `nautiform init` writes - an `include: component:` of
+templates/pipeline.yml at nautiform's version, fetched by gitlab-ci-local from a local git server as
+from GitLab - run by gitlab-ci-local (shell executor) on a test project, with a real image build
+(buildah, FROM scratch), a local registry (docker-registry) and the local control plane. A sequence of
+commits, each checked on the cluster afterwards."""
 from __future__ import annotations
 
 import json
@@ -17,6 +19,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "cluster"))
 from cluster_harness import start_cluster  # noqa: E402
+
+from nautiform import __version__  # noqa: E402
 
 pytestmark = pytest.mark.pipeline
 BIN = Path(sys.executable).parent
@@ -59,13 +63,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def gitlab_ci_local() -> str:
-    proc = subprocess.run([str(ROOT / "tests/pipeline/install-deps")], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")
@@ -130,20 +127,24 @@ def results(run) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, gitlab_ci_local, cluster, registry):
+def project(tmp_path_factory, gitlab_ci_local, component_server, cluster, registry):
+    from nautiform.commands.init import COMPONENT, template
+
     with cluster.namespace("pipe") as namespace:
         path = tmp_path_factory.mktemp("project")
         p = Project(path, gitlab_ci_local, cluster, registry, namespace)
         p.git("init", "-q", "-b", "main")
-        (path / ".gitlab-ci.yml").write_text((ROOT / "compiler/nautiform/templates/gitlab-ci.yml").read_text())
+        p.git("remote", "add", "origin", component_server.url("lab/pipe"))  # the component's GitLab
+        # What init writes, choosing buildah (kaniko needs a container engine).
+        ci = template("gitlab-ci.yml").format(component=COMPONENT, version=__version__) + "      builder: buildah\n"
+        (path / ".gitlab-ci.yml").write_text(ci)
         (path / "Dockerfile").write_text("FROM scratch\nCOPY train.py prep.py /app/\n")
         (path / "train.py").write_text("print('training')\n")
         (path / "prep.py").write_text("print('preparing')\n")
         (path / ".dockerignore").write_text("generated\nproject.yaml\n.gitlab-ci.yml\n")
         (path / ".gitignore").write_text(".gitlab-ci-local*\n.nautiform/\n")
         (path / ".gitlab-ci-local-variables.yml").write_text(
-            f"KUBECONFIG: {cluster.kubeconfig}\nCI_REGISTRY: {registry}\nNAUTIFORM_BUILDER: buildah\n"
-            "NAUTIFORM_REGISTRY_INSECURE: 'true'\n")
+            f"KUBECONFIG: {cluster.kubeconfig}\nCI_REGISTRY: {registry}\nNAUTIFORM_REGISTRY_INSECURE: 'true'\n")
         yield p
 
 
@@ -153,6 +154,10 @@ def test_pipeline_sequence(project):
     p.commit(render(p.namespace, p.registry), "first")
     run = p.pipeline()
     assert results(run) == {"check": "PASS", "build:buildah": "PASS", "plan": "PASS", "deploy": "PASS"}, run.stdout
+    fetched = p.path / f".gitlab-ci-local/includes/127.0.0.1/nautiform/nautiform/{__version__}/templates/pipeline.yml"
+    assert fetched.read_text() == (ROOT / "templates/pipeline.yml").read_text()  # the component, at the tag
+    assert json.loads((p.path / ".nautiform/codequality.json").read_text()) == []  # the check job's report
+    assert "NAUTIFORM_GITLAB_TOKEN is not set: no merge-request note" in run.stdout
     assert "NAUTIFORM_IMAGE_EXISTS=false" in run.stdout and "build skipped" not in run.stdout
     image = next(l for l in (p.path / "generated/job-prep.yaml").read_text().splitlines() if "image:" in l).split()[-1]
     repo, tag = image.rsplit(":", 1)

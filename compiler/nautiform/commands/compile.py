@@ -11,10 +11,27 @@ from ..writer import NotOurs, read_tree, write_tree
 
 
 def _report(result: Result, path: Path, fmt: str) -> None:
+    """json: the diagnostics on stdout; codequality: GitLab's report on stdout and the text on stderr
+    (CI keeps the report as an artifact and shows the text in the job log); text: stderr."""
     if fmt == "json":
         print(report.as_json(result.diagnostics))
-    elif result.diagnostics:
+        return
+    if fmt == "codequality":
+        print(report.as_codequality(result.diagnostics, _repo_path(path)))
+    if result.diagnostics:
         print(report.text(result.diagnostics, report.source_lines_of(path)), file=sys.stderr)
+
+
+def _repo_path(path: Path) -> str:
+    """The project file as a repository path (CI runs at the repository's root): relative, forward slashes."""
+    import os
+
+    return Path(os.path.relpath(path) if path.is_absolute() else os.path.normpath(path)).as_posix()
+
+
+def _say(fmt: str) -> object:
+    """Where a command's own lines go: stdout, except where stdout carries a report."""
+    return sys.stderr if fmt == "codequality" else sys.stdout
 
 
 def compile_project(path: Path, out: Path, fmt: str = "text") -> int:
@@ -36,7 +53,7 @@ def compile_project(path: Path, out: Path, fmt: str = "text") -> int:
     kinds = Counter(_kind(data) for name, data in result.files.items() if name != "kustomization.yaml")
     summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     if fmt != "json":
-        print(f"compiled {path.name} -> {out}/ ({summary})")
+        print(f"compiled {path.name} -> {out}/ ({summary})", file=_say(fmt))
     return 0
 
 
@@ -45,6 +62,7 @@ def check_project(path: Path, out: Path, fmt: str = "text") -> int:
     _report(result, path, fmt)
     if not result.ok:
         return 1
+    _schema_note(path)
     have = read_tree(out)
     diff = tree_diff(have, result.files, out)
     written_by = tree_version(have)
@@ -55,12 +73,23 @@ def check_project(path: Path, out: Path, fmt: str = "text") -> int:
         return 1
     if not diff:
         if fmt != "json":
-            print(f"{out}/ is up to date with {path.name}")
+            print(f"{out}/ is up to date with {path.name}", file=_say(fmt))
         return 0
-    print("".join(diff), end="")
+    print("".join(diff), end="", file=_say(fmt))
     print(f"\n{out}/ does not match {path.name}\n  hint: run `nautiform compile {path}` and commit the result; "
           f"never edit {out}/ by hand", file=sys.stderr)
     return 1
+
+
+def _schema_note(path: Path) -> None:
+    from .schema import stale_note
+
+    try:
+        note = stale_note(path, path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError):  # compile_file read it a moment ago; nothing to say about a vanished file
+        return
+    if note:
+        print(note, file=sys.stderr)
 
 
 def tree_version(files: dict[str, bytes]) -> str | None:

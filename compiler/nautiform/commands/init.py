@@ -6,9 +6,13 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
-from .schema import SCHEMA_ID
+from .. import __version__
+from .schema import LOCAL, schema_text
 
-# template name -> file written
+# The pipeline component (this repository's templates/pipeline.yml) as a project on NRP's GitLab includes it.
+COMPONENT = "$CI_SERVER_FQDN/nautiform/nautiform/pipeline"
+
+# template name -> file written; init also writes the schema (LOCAL), so editors complete offline
 TEMPLATES = {"project.yaml": "project.yaml", "Dockerfile": "Dockerfile", "requirements.txt": "requirements.txt",
              "dockerignore": ".dockerignore", "gitignore": ".gitignore", "gitlab-ci.yml": ".gitlab-ci.yml"}
 
@@ -28,13 +32,13 @@ def init(directory: Path, name: str | None, namespace: str | None, profile: str,
 
     directory = directory.resolve()
     name = dns_name(name or directory.name)
-    existing = [f for f in TEMPLATES.values() if (directory / f).exists()]
+    existing = [f for f in [*TEMPLATES.values(), LOCAL] if (directory / f).exists()]
     if existing:
         print(f"error: {directory} already has {', '.join(existing)}; nothing was written\n"
               "  hint: run init in a new, empty repository", file=sys.stderr)
         return 1
     values = {"name": name, "namespace": dns_name(namespace or name), "profile": profile,
-              "schema_url": SCHEMA_ID,
+              "schema_url": f"./{LOCAL}",
               "repository": repository or f"gitlab-registry.nrp-nautilus.io/{dns_name(namespace or name)}/{name}",
               "repo": repo or f"https://gitlab.nrp-nautilus.io/{dns_name(namespace or name)}/{name}.git"}
     directory.mkdir(parents=True, exist_ok=True)
@@ -42,8 +46,11 @@ def init(directory: Path, name: str | None, namespace: str | None, profile: str,
         text = template(source)
         if source == "project.yaml":
             text = text.format(**values)
+        elif source == "gitlab-ci.yml":
+            text = text.format(component=COMPONENT, version=__version__)
         (directory / target).write_text(text, encoding="utf-8")
-    print(f"created {', '.join(TEMPLATES.values())} in {directory}")
+    (directory / LOCAL).write_text(schema_text(), encoding="utf-8")
+    print(f"created {', '.join([*TEMPLATES.values(), LOCAL])} in {directory}")
     code = compile_project(directory / "project.yaml", directory / "generated")
     if code == 0:
         print("next: edit project.yaml, run `nautiform compile`, commit everything and push")

@@ -172,6 +172,31 @@ def data_fetch_cmd(name: str, path: Path, to: Path, force: bool) -> None:
     sys.exit(fetch(path, name, to, force))
 
 
+_PROJECT = click.option("--project", "path", type=click.Path(path_type=Path), default="project.yaml",
+                        show_default=True, help="The project file; workload names come from it.")
+_PORTAL = click.option("--portal", "portal_opt", is_flag=False, flag_value="", default=None, metavar="[URL]",
+                       help="Read free GPUs from NRP's public node feed (default URL https://portal.nrp.ai/rpc; "
+                       "env NAUTIFORM_PORTAL_URL).")
+
+
+@cli.command("status")
+@click.argument("workload", required=False)
+@_PROJECT
+@_FORMAT
+@click.option("--watch", is_flag=True, help="Refresh until Ctrl-C.")
+@click.option("--interval", type=click.FloatRange(min=1), default=5, show_default=True, help="Seconds between "
+              "refreshes with --watch.")
+@_PORTAL
+@click.option("--prometheus", "prometheus_opt", is_flag=False, flag_value="", default=None, metavar="[URL]",
+              help="Read GPU use from Prometheus (default URL https://prometheus.nrp-nautilus.io; env "
+              "NAUTIFORM_PROMETHEUS_URL).")
+def status_cmd(workload, path: Path, fmt: str, watch: bool, interval: float, portal_opt, prometheus_opt) -> None:
+    """Every workload (or WORKLOAD): its live runs, a sweep's points, and why anything is stuck."""
+    from .commands.status import status
+
+    sys.exit(status(path, workload, fmt, watch, interval, portal_opt, prometheus_opt))
+
+
 def run() -> None:
     """Parse sys.argv with click and run the command; click's own failures map to exit codes here,
     the rest goes to the error boundary in `cli.main`."""

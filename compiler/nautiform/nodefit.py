@@ -157,8 +157,11 @@ def fits(pod_spec: dict, nodes: list[Node]) -> list[Fit]:
 
 
 def show(value, resource: str) -> str:
-    """A quantity for people: 16Gi, 4, 500m."""
-    if resource in ("memory", "ephemeral-storage") or resource.endswith("storage"):
-        return quantity.gib(Fraction(value))
+    """A quantity for people: 16Gi, 64Mi, 1536Mi, 4, 500m."""
     value = Fraction(value)
+    if resource in ("memory", "ephemeral-storage"):
+        for unit, size in (("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
+            if value >= size and (value / size).denominator == 1:
+                return f"{value // size}{unit}"
+        return f"{float(value / 2**30):.3g}Gi" if value >= 2**30 else str(int(value))
     return str(value.numerator) if value.denominator == 1 else f"{float(value * 1000):g}m"

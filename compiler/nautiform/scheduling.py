@@ -41,7 +41,7 @@ def decode(pod_spec: dict, message: str, inv) -> Problem:
     results = fits(pod_spec, inv.nodes)
     usable = [f for f in results if f.usable]
     if not usable:
-        return _no_node(pod_spec, head, results, message)
+        return no_node(pod_spec, head, results, message)
     roomy = [f for f in usable if not f.short]
     if not roomy:
         return _never(pod_spec, head, usable, message)
@@ -52,7 +52,7 @@ def _count(n: int) -> str:
     return f"{n} node{'s' * (n != 1)} match{'es' * (n == 1)}"
 
 
-def _no_node(pod_spec: dict, head: str, results: list, message: str) -> Problem:
+def no_node(pod_spec: dict, head: str, results: list, message: str) -> Problem:
     labelled = [f.node for f in results if labels_match(pod_spec, f.node)]
     if labelled:
         why = sorted({taint_text(t) for n in labelled for t in n.taints if t.get("effect") in ("NoSchedule", "NoExecute")})

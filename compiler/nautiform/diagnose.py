@@ -121,9 +121,12 @@ def _oom(pod: dict, name: str) -> Problem:
     suggestion = ""
     if mem:
         try:
-            suggestion = f", e.g. to {math.ceil(float(quantity.parse(mem)) * 1.5 / 2**30)}Gi"
+            more = quantity.parse(mem) * 3 / 2
         except quantity.QuantityError:
-            suggestion = ""
+            more = None
+        if more is not None:  # half as much again, rounded up to a whole Gi (or 32Mi below 1Gi)
+            suggestion = f", e.g. to {math.ceil(more / 2**30)}Gi" if more > 2**30 else \
+                f", e.g. to {math.ceil(more / 2**25) * 32}Mi"
     res = container(pod, name).get("resources") or {}
     setting = ("limits", "memory") if (res.get("limits") or {}).get("memory") != (res.get("requests") or {}).get(
         "memory") else ("memory",)

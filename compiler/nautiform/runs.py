@@ -129,6 +129,8 @@ def _problem(view, workload: str, p: Problem, **extra) -> dict:
         where = view.where(workload, *p.setting)
     if where is not None:
         out.update(where=f"{where.file}:{where.line}", setting=where.path)
+        if where.path.startswith("defaults.") and p.setting:
+            out["hint"] = f"{out['hint']}; for {workload} alone, set workloads.{workload}.{'.'.join(p.setting)}"
     return out
 
 
@@ -183,10 +185,11 @@ def _by_point(live, job: dict) -> list[dict]:
 
 def _state(kind: str, jobs: list, pods: list, out: dict) -> tuple[str, str]:
     first = out["problems"][0]["title"] if out["problems"] else ""
-    if kind == "interactive" or (pods and not jobs):
-        pod = out["pods"][-1] if out["pods"] else None
-        if pod is None:
-            return "not deployed", "not deployed"
+    if not jobs and not pods:
+        return ("not running", "not running (the next apply starts it)") if kind == "interactive" else \
+            ("not deployed", "not deployed")
+    if kind == "interactive" or not jobs:
+        pod = out["pods"][-1]
         state = pod["state"]
         text = f"{state} on {pod['node']}" if state == "running" and pod["node"] else state
         return state, f"{state}: {first}" if first and state != "running" else text
@@ -202,6 +205,9 @@ def _state(kind: str, jobs: list, pods: list, out: dict) -> tuple[str, str]:
                                                                    ("running", "pending", "failed") if counts.get(s)]
         text = ", ".join(parts)
         return state, f"{text}: {first}" if first else text
+    failed = sum(1 for p in out["pods"] if p["state"] == "failed" and p["job"] == jobs[-1]["metadata"]["name"])
+    if state in ("running", "pending") and failed:
+        return state, f"retrying ({failed} failed): {first}" if first else f"retrying ({failed} failed)"
     if state == "running":
         running = sum(1 for p in out["pods"] if p["state"] == "running")
         return state, f"running ({running} pod{'s' * (running != 1)})" if running else "running"

@@ -58,8 +58,10 @@ def verdict(pod_spec: dict, inv, parallel: int = 1) -> dict:
     out["nodes_large_enough"] = len(roomy)
     resource, count = gpu_request(pod_spec)
     if inv.free is None or any(f.node.name not in inv.free for f in roomy) or (inv.source == "portal" and not count):
+        why = "the node feed counts GPUs only" if inv.source == "portal" and not count else \
+            "how much is free on them cannot be known from this account"
         return {**out, "verdict": "fits when free", "detail": f"{len(roomy)} node{' is' if len(roomy) == 1 else 's are'}"
-                " large enough; how much is free on them cannot be known from this account"}
+                f" large enough; {why}"}
     need = requests(pod_spec)
     keys = [resource] if inv.source == "portal" else [k for k in need if k in ("cpu", "memory", resource)]
     slots = sum(_slots(inv.free[f.node.name], need, keys) for f in roomy)

@@ -125,6 +125,14 @@ def test_gpus_from_the_nrp_node_feed_stand_in(cluster, namespace, tmp_path):
     assert "NVIDIA-A10               us-west     1      4     1     1         open" in text
 
 
+def test_a_node_feed_that_does_not_answer_is_one_line(cluster, namespace, tmp_path):
+    p = _written(cluster, tmp_path, namespace, FIT)
+    run = p.run("gpus", "--portal", "http://127.0.0.1:9/rpc")
+    assert (run.returncode, run.stdout) == (1, "")
+    assert run.stderr == ("error: the NRP node feed at http://127.0.0.1:9/rpc did not answer: [Errno 111] Connection "
+                          "refused\n  hint: drop --portal (and NAUTIFORM_PORTAL_URL) to do without it\n")
+
+
 def test_gpus_says_what_an_nrp_account_cannot_know(cluster, namespace, tmp_path):
     p = _written(cluster, tmp_path, namespace, FIT)
     with account(cluster, namespace, tmp_path, list_nodes=True) as kubeconfig:

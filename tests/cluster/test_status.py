@@ -296,3 +296,29 @@ def test_suspended_job_waits_for_its_gate(cluster, namespace, tmp_path):
                       "train waiting")
     assert w["summary"] == "waiting for dataset horse2zebra"
     assert "train     job   waiting for dataset horse2zebra" in _text(p)
+
+
+def test_watch_refreshes_until_interrupted(cluster, namespace, tmp_path):
+    import os
+    import signal
+    import subprocess
+
+    from lifecycle import BIN
+
+    p = project(cluster, tmp_path, namespace, """\
+        train:
+          kind: job
+          command: [sh, -c, "python train.py"]
+        """)
+    env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig), "NAUTIFORM_REPO": p.repo,
+           "NAUTIFORM_KUBECTL": cluster.kubectl_bin}
+    proc = subprocess.Popen([str(BIN / "nautiform"), "status", "--watch", "--interval", "1"], cwd=p.path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = 0
+    for line in proc.stdout:
+        seen += line.startswith("project lab in namespace")
+        if seen == 2:
+            break
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0 and seen == 2
+    assert proc.stderr.read() == ""

@@ -312,13 +312,13 @@ def test_watch_refreshes_until_interrupted(cluster, namespace, tmp_path):
         """)
     env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig), "NAUTIFORM_REPO": p.repo,
            "NAUTIFORM_KUBECTL": cluster.kubectl_bin}
-    proc = subprocess.Popen([str(BIN / "nautiform"), "status", "--watch", "--interval", "1"], cwd=p.path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    seen = 0
-    for line in proc.stdout:
-        seen += line.startswith("project lab in namespace")
-        if seen == 2:
-            break
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=30) == 0 and seen == 2
-    assert proc.stderr.read() == ""
+    with subprocess.Popen([str(BIN / "nautiform"), "status", "--watch", "--interval", "1"], cwd=p.path, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        seen = 0
+        for line in proc.stdout:
+            seen += line.startswith("project lab in namespace")
+            if seen == 2:
+                break
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0 and seen == 2
+        assert proc.stderr.read() == ""

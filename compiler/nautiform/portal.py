@@ -26,6 +26,10 @@ class PortalError(Exception):
     """The feed could not be read; the message says what happened."""
 
 
+def explain(exc: PortalError) -> str:
+    return f"error: {exc}\n  hint: drop --portal (and NAUTIFORM_PORTAL_URL) to do without it"
+
+
 class FeedNode(namedtuple("FeedNode", "name gpu_type capacity available taints unschedulable")):
     __slots__ = ()
 

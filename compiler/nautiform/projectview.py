@@ -110,10 +110,14 @@ def load_view(path: Path) -> View:
                         f"  hint: `nautiform compile {path}` shows them") from None
 
 
-def view_or_exit(path: Path) -> View | None:
-    """The view, or None after printing why not (callers return 1)."""
+def view_or_exit(path: Path, workload: str | None = None) -> View | None:
+    """The view (and `workload` is one of its workloads), or None after printing why not (callers return 1)."""
     try:
-        return load_view(path)
+        view = load_view(path)
     except ViewError as exc:
         print(exc, file=sys.stderr)
         return None
+    if workload and view.unknown(workload):
+        print(view.unknown(workload), file=sys.stderr)
+        return None
+    return view

@@ -192,26 +192,28 @@ def _state(kind: str, jobs: list, pods: list, out: dict) -> tuple[str, str]:
         pod = out["pods"][-1]
         state = pod["state"]
         text = f"{state} on {pod['node']}" if state == "running" and pod["node"] else state
-        return state, f"{state}: {first}" if first and state != "running" else text
+        return state, f"{state}: {first}" if first else text
     state = job_state(jobs[-1])
     if state == "waiting":
         return state, waiting_text(jobs[-1])
+    mine = [p for p in out["pods"] if p["job"] == jobs[-1]["metadata"]["name"]]
+    running = sum(1 for p in mine if p["state"] == "running")
+    if state in ("running", "pending"):  # the pods say it sooner than the Job's counters
+        state = "running" if running else "pending"
     if kind == "sweep" and out.get("points"):
         counts: dict = {}
         for p in out["points"]:
             counts[p["state"]] = counts.get(p["state"], 0) + 1
-        total = len(out["points"])
-        parts = [f"{counts.get('succeeded', 0)}/{total} done"] + [f"{counts[s]} {s}" for s in
-                                                                   ("running", "pending", "failed") if counts.get(s)]
+        parts = [f"{counts.get('succeeded', 0)}/{len(out['points'])} done"] + \
+            [f"{counts[s]} {s}" for s in ("running", "pending", "failed") if counts.get(s)]
         text = ", ".join(parts)
         return state, f"{text}: {first}" if first else text
-    failed = sum(1 for p in out["pods"] if p["state"] == "failed" and p["job"] == jobs[-1]["metadata"]["name"])
+    failed = sum(1 for p in mine if p["state"] == "failed")
     if state in ("running", "pending") and failed:
         return state, f"retrying ({failed} failed): {first}" if first else f"retrying ({failed} failed)"
-    if state == "running":
-        running = sum(1 for p in out["pods"] if p["state"] == "running")
-        return state, f"running ({running} pod{'s' * (running != 1)})" if running else "running"
-    return state, f"{state}: {first}" if first else state
+    if first:
+        return state, f"{state}: {first}"
+    return state, f"running ({running} pod{'s' * (running != 1)})" if state == "running" else state
 
 
 def _history(view, live, name: str, out: dict, now: float) -> None:

@@ -25,6 +25,11 @@ workloads:
 """
 
 
+def with_volume(volume: str) -> str:
+    """HEAD with one volume (YAML flow text, its braces doubled for str.format)."""
+    return HEAD.replace("defaults:\n", f"volumes:\n  {volume}\ndefaults:\n")
+
+
 def project(cluster, tmp_path: Path, namespace: str, workloads: str, head: str = HEAD) -> Project:
     """A project whose `workloads:` are the given YAML (dedented), compiled and applied."""
     p = Project(cluster, tmp_path / "repo", namespace)

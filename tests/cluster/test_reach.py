@@ -11,7 +11,7 @@ import json
 
 import yaml
 
-from daytwo import pod_of, project, status, workload
+from daytwo import pod_of, project, status, with_volume, workload
 
 WORKLOADS = """\
     train:
@@ -93,19 +93,9 @@ def test_reach_refuses_with_one_clear_line(cluster, namespace, tmp_path):
 
 
 def test_stop_stops_runs_keeps_volumes_and_holds_them_until_rerun(cluster, namespace, tmp_path):
-    head = """\
-version: 1
-project: {{name: lab, namespace: {namespace}, profile: generic}}
-image: {{ref: "busybox:1.36"}}
-volumes:
-  data: {{size: 1Gi, storage_class: rook-cephfs, access_mode: ReadWriteMany}}
-defaults:
-  cpu: 100m
-  memory: 64Mi
-  mounts: {{data: /data}}
-workloads:
-"""
-    p = project(cluster, tmp_path, namespace, WORKLOADS, head=head)
+    head = with_volume("data: {{size: 1Gi, storage_class: rook-cephfs, access_mode: ReadWriteMany}}")
+    p = project(cluster, tmp_path, namespace, WORKLOADS, head=head.replace("  memory: 64Mi\n",
+                                                                           "  memory: 64Mi\n  mounts: {{data: /data}}\n"))
     p.wait_running(4)
     claim = cluster.get_json("pvc", "lab-data", "-n", namespace)["metadata"]["uid"]
     job = p.job("search")["metadata"]["name"]

@@ -4,9 +4,12 @@ kubelet could do (OOMKilled, Evicted, image pulls, crash loops), written into po
 API as the kubelet would. Each test asserts what status says in JSON and in text."""
 from __future__ import annotations
 
+import textwrap
 import time
 
-from daytwo import HEAD, block, line_of, pod_of, project, status, wait_problem, workload
+import pytest
+
+from daytwo import HEAD, block, line_of, pod_of, project, status, wait_problem, with_volume, workload
 
 
 def _text(p, *args) -> str:
@@ -40,23 +43,80 @@ def test_pending_that_never_fits_names_the_gpu_count(cluster, namespace, tmp_pat
         "      products or regions"]
 
 
-def test_pending_on_a_product_absent_from_the_region(cluster, namespace, tmp_path):
-    p = project(cluster, tmp_path, namespace, """\
-        train:
-          kind: job
-          command: [sh, -c, "echo train"]
-          gpu: {count: 1, products: [NVIDIA-A10]}
-          region: [us-east]
-        """)
-    _, problem = wait_problem(p, "train", "unschedulable")
-    assert problem["title"] == "never fits"
-    assert problem["detail"] == ("needs 1 × nvidia.com/gpu of NVIDIA-A10 in us-east; there is none in us-east: "
-                                 "NVIDIA-A10 is in us-west")
-    assert problem["setting"] == "workloads.train.region" and problem["hint"].startswith("add us-west to region")
+def _evict(cluster, namespace, pod):
+    cluster.finish_pod(pod, namespace, exit_code=137, reason="Evicted",
+                       message="Pod ephemeral local storage usage exceeds the total limit of containers 10Gi. ")
+
+
+def _crash_loop(cluster, namespace, pod):
+    cluster.set_pod_status(pod, namespace, {"containerStatuses": [{
+        "name": "main", "image": "busybox:1.36", "imageID": "", "ready": False, "restartCount": 5, "started": False,
+        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 2m40s restarting failed container"}},
+        "lastState": {"terminated": {"exitCode": 2, "reason": "Error", "startedAt": "2026-01-01T00:00:00Z",
+                                     "finishedAt": "2026-01-01T00:00:01Z"}}}]})
+
+
+def _at_deadline(cluster, namespace, pod):
+    cluster.finish_pod(pod, namespace, exit_code=137, reason="DeadlineExceeded",
+                       message="Pod was active on the node longer than the specified deadline")
+
+
+def _preempt(cluster, namespace, pod):
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    cluster.set_pod_status(pod, namespace, {"phase": "Failed", "conditions": [
+        {"type": "DisruptionTarget", "status": "True", "reason": "PreemptionByScheduler", "lastTransitionTime": now,
+         "message": "Preempted in order to admit critical pod"}],
+        "containerStatuses": [{"name": "main", "image": "busybox:1.36", "imageID": "", "ready": False,
+                               "restartCount": 0, "started": False, "state": {"terminated": {
+                                   "exitCode": 137, "reason": "Error", "startedAt": now, "finishedAt": now}}}]})
+
+
+# workload YAML, how the test drives it (None: the cluster's own controllers do), the problem's code, title,
+# detail, and the project.yaml line (a text on it) and setting it names.
+STUCK = {
+    "product-absent-from-region": (
+        "kind: job\ncommand: [sh, -c, \"python t.py\"]\ngpu: {count: 1, products: [NVIDIA-A10]}\nregion: [us-east]",
+        None, "unschedulable", "never fits", "needs 1 × nvidia.com/gpu of NVIDIA-A10 in us-east; there is none in "
+        "us-east: NVIDIA-A10 is in us-west", "region: [us-east]", "region"),
+    "evicted-ephemeral-storage": (
+        "kind: job\ncommand: [sh, -c, \"python t.py\"]\nephemeral_storage: 10Gi", _evict, "evicted",
+        "evicted: disk limit", "evicted: used more local disk than its ephemeral-storage limit 10Gi (Pod ephemeral "
+        "local storage usage exceeds the total limit of containers 10Gi.)", "ephemeral_storage: 10Gi",
+        "ephemeral_storage"),
+    "crash-loop": (
+        "kind: interactive\ncommand: [python, serve.py]", _crash_loop, "crash-loop", "crash loop",
+        "container main keeps exiting (code 2, restarted 5 times)", "command: [python", "command"),
+    "job-deadline": (  # the Job controller's own DeadlineExceeded
+        "kind: job\ncommand: [sh, -c, \"python t.py\"]\ndeadline: 3s", None, "deadline-exceeded",
+        "deadline exceeded", "stopped at its deadline (3s, activeDeadlineSeconds)", "deadline: 3s", "deadline"),
+    "interactive-deadline": (
+        "kind: interactive\ndeadline: 2h", _at_deadline, "deadline-exceeded", "deadline exceeded",
+        "stopped at its deadline (2h, activeDeadlineSeconds)", "deadline: 2h", "deadline"),
+    "preempted": (
+        "kind: job\ncommand: [sh, -c, \"python t.py\"]\npriority_class: opportunistic", _preempt, "preempted",
+        "preempted", "preempted by a higher-priority pod: Preempted in order to admit critical pod",
+        "priority_class: opportunistic", "priority_class"),
+}
+
+
+@pytest.mark.parametrize("case", STUCK)
+def test_each_stuck_state_is_explained(cluster, namespace, tmp_path, case):
+    yaml, drive, code, title, detail, needle, setting = STUCK[case]
+    p = project(cluster, tmp_path, namespace, "w:\n" + textwrap.indent(yaml, "  ") + "\n")
+    if drive:
+        drive(cluster, namespace, pod_of(cluster, namespace, "w"))
+    w, problem = wait_problem(p, "w", code)
+    where = f"project.yaml:{line_of(p, needle)}"
+    assert (problem["title"], problem["detail"], problem["where"], problem["setting"]) == (
+        title, detail, where, f"workloads.w.{setting}")
+    subject = f"pod {problem['pods'][0]}" if problem["pods"] else f"job {problem['jobs'][0]}"
+    lines = block(_text(p), "w")
+    assert lines[0] == f"  w: {title} ({subject})"
+    assert " ".join(x.strip() for x in lines[1:]).startswith(f"{detail} {where} workloads.w.{setting}: {problem['hint']}")
 
 
 def test_unbound_volume_points_at_the_volume(cluster, namespace, tmp_path):
-    head = HEAD_WITH_VOLUME
+    head = with_volume("huge: {{size: 5Ti, storage_class: rook-cephfs, access_mode: ReadWriteMany}}")
     p = project(cluster, tmp_path, namespace, """\
         train:
           kind: job
@@ -68,19 +128,6 @@ def test_unbound_volume_points_at_the_volume(cluster, namespace, tmp_path):
     assert problem["detail"] == ("its volume claim lab-huge is Pending (5Ti, class rook-cephfs): no volume was "
                                  "provisioned for it")
     assert (problem["where"], problem["setting"]) == (f"project.yaml:{line_of(p, 'huge: {size')}", "volumes.huge")
-
-
-HEAD_WITH_VOLUME = """\
-version: 1
-project: {{name: lab, namespace: {namespace}, profile: generic}}
-image: {{ref: "busybox:1.36"}}
-volumes:
-  huge: {{size: 5Ti, storage_class: rook-cephfs, access_mode: ReadWriteMany}}
-defaults:
-  cpu: 100m
-  memory: 64Mi
-workloads:
-"""
 
 
 def test_oomkilled_is_explained_and_outlives_its_job_and_events(cluster, namespace, tmp_path):
@@ -123,25 +170,6 @@ def test_oomkilled_is_explained_and_outlives_its_job_and_events(cluster, namespa
     assert "  train: OOMKilled (job " + job + ")" in text and "the pods and their events are gone" in text
 
 
-def test_evicted_for_ephemeral_storage(cluster, namespace, tmp_path):
-    p = project(cluster, tmp_path, namespace, """\
-        train:
-          kind: job
-          command: [sh, -c, "python train.py"]
-          ephemeral_storage: 10Gi
-        """)
-    pod = pod_of(cluster, namespace, "train")
-    cluster.finish_pod(pod, namespace, exit_code=137, reason="Evicted",
-                       message="Pod ephemeral local storage usage exceeds the total limit of containers 10Gi. ")
-    w, problem = wait_problem(p, "train", "evicted")
-    assert problem["title"] == "evicted: disk limit"
-    assert problem["detail"] == ("evicted: used more local disk than its ephemeral-storage limit 10Gi (Pod ephemeral "
-                                 "local storage usage exceeds the total limit of containers 10Gi.)")
-    assert (problem["where"], problem["setting"]) == (f"project.yaml:{line_of(p, 'ephemeral_storage: 10Gi')}",
-                                                      "workloads.train.ephemeral_storage")
-    assert w["summary"].startswith(("retrying (1 failed): evicted: disk limit", "pending", "running"))
-
-
 def test_image_not_in_the_registry_asks_whether_the_build_ran(cluster, namespace, tmp_path):
     (tmp_path / "repo").mkdir()
     (tmp_path / "repo" / "Dockerfile").write_text("FROM busybox:1.36\n")
@@ -166,77 +194,6 @@ def test_image_not_in_the_registry_asks_whether_the_build_ran(cluster, namespace
     assert problem["detail"] == f"tag {tag} not in the registry: did the build stage run? ({image})"
     assert (problem["where"], problem["setting"]) == (f"project.yaml:{line_of(p, 'build:')}", "image.build")
     assert w["summary"] == "pending: image not found"
-
-
-def test_crash_loop_of_an_interactive_pod(cluster, namespace, tmp_path):
-    p = project(cluster, tmp_path, namespace, """\
-        dev:
-          kind: interactive
-          command: [python, serve.py]
-        """)
-    pod = pod_of(cluster, namespace, "dev")
-    cluster.set_pod_status(pod, namespace, {"containerStatuses": [{
-        "name": "main", "image": "busybox:1.36", "imageID": "", "ready": False, "restartCount": 5, "started": False,
-        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 2m40s restarting failed container"}},
-        "lastState": {"terminated": {"exitCode": 2, "reason": "Error", "startedAt": "2026-01-01T00:00:00Z",
-                                     "finishedAt": "2026-01-01T00:00:01Z"}}}]})
-    w, problem = wait_problem(p, "dev", "crash-loop")
-    assert problem["detail"] == "container main keeps exiting (code 2, restarted 5 times)"
-    assert (problem["where"], problem["setting"]) == (f"project.yaml:{line_of(p, 'command: [python')}",
-                                                      "workloads.dev.command")
-    assert problem["hint"] == "`nautiform logs WORKLOAD --previous` shows the last run's output"
-    assert w["summary"] == f"running on {w['pods'][0]['node']}" and w["pods"][0]["restarts"] == 5
-
-
-def test_job_deadline_exceeded_is_the_job_controllers(cluster, namespace, tmp_path):
-    p = project(cluster, tmp_path, namespace, """\
-        train:
-          kind: job
-          command: [sh, -c, "python train.py"]
-          deadline: 3s
-        """)
-    cluster._poll(lambda: cluster._condition(p.job("train") or {}, "Failed"), 60, "train past its deadline")
-    w, problem = wait_problem(p, "train", "deadline-exceeded")
-    assert w["summary"] == "failed: deadline exceeded"
-    assert problem["detail"] == "stopped at its deadline (3s, activeDeadlineSeconds)"
-    assert (problem["where"], problem["setting"]) == (f"project.yaml:{line_of(p, 'deadline: 3s')}",
-                                                      "workloads.train.deadline")
-
-
-def test_interactive_pod_at_its_deadline(cluster, namespace, tmp_path):
-    p = project(cluster, tmp_path, namespace, """\
-        dev:
-          kind: interactive
-          deadline: 2h
-        """)
-    pod = pod_of(cluster, namespace, "dev")
-    cluster.finish_pod(pod, namespace, exit_code=137, reason="DeadlineExceeded",
-                       message="Pod was active on the node longer than the specified deadline")
-    w, problem = wait_problem(p, "dev", "deadline-exceeded")
-    assert w["summary"] == "failed: deadline exceeded"
-    assert problem["detail"] == "stopped at its deadline (2h, activeDeadlineSeconds)"
-    assert problem["hint"].startswith("NRP stops interactive pods after 6h: the next apply starts a fresh one")
-
-
-def test_preempted_pod(cluster, namespace, tmp_path):
-    p = project(cluster, tmp_path, namespace, """\
-        train:
-          kind: job
-          command: [sh, -c, "python train.py"]
-          priority_class: opportunistic
-        """)
-    pod = pod_of(cluster, namespace, "train")
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    cluster.set_pod_status(pod, namespace, {"phase": "Failed", "conditions": [
-        {"type": "DisruptionTarget", "status": "True", "reason": "PreemptionByScheduler", "lastTransitionTime": now,
-         "message": "Preempted in order to admit critical pod"}],
-        "containerStatuses": [{"name": "main", "image": "busybox:1.36", "imageID": "", "ready": False,
-                               "restartCount": 0, "started": False, "state": {"terminated": {
-                                   "exitCode": 137, "reason": "Error", "startedAt": now, "finishedAt": now}}}]})
-    _, problem = wait_problem(p, "train", "preempted")
-    assert problem["detail"] == "preempted by a higher-priority pod: Preempted in order to admit critical pod"
-    assert problem["setting"] == "workloads.train.priority_class"
-    assert problem["hint"].startswith("a Job starts it again without using a retry")
 
 
 def test_succeeded_and_sweep_points(cluster, namespace, tmp_path):

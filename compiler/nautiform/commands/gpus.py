@@ -8,25 +8,17 @@ made from its template), which passes admission: quotas, NRP's policy webhooks, 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from .. import availability, inventory, kube, portal, termout
 from ..manifests import parse_tree
 from ..pipeline import compile_file
+from .status import read_or_explain
 
 
 def gpus(path: Path, fmt: str, portal_opt: str | None, dry_run: bool) -> int:
-    try:
-        termout.progress("listing nodes…")
-        inv = inventory.read(portal.url_from(portal_opt))
-    except kube.KubeError as exc:
-        termout.progress("")
-        print(kube.explain(exc), file=sys.stderr)
-        return 1
-    except portal.PortalError as exc:
-        termout.progress("")
-        print(f"error: {exc}\n  hint: drop --portal (and NAUTIFORM_PORTAL_URL) to do without it", file=sys.stderr)
+    inv = read_or_explain("listing nodes…", inventory.read, portal.url_from(portal_opt))
+    if inv is None:
         return 1
     doc = {"source": inv.source, "note": inv.note, "gpus": availability.gpu_rows(inv), "workloads": [], "notes": []}
     if path.exists():

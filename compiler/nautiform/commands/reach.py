@@ -68,11 +68,8 @@ def container_of(pod: dict, wanted: str | None) -> str:
 
 def _target(path: Path, workload: str, point: int | None, running: bool, container: str | None = None):
     """(namespace, pod name, container, kubectl) or an exit code after printing why not."""
-    view = view_or_exit(path)
+    view = view_or_exit(path, workload)
     if view is None:
-        return 1
-    if view.unknown(workload):
-        print(view.unknown(workload), file=sys.stderr)
         return 1
     try:
         live = livestate.read(view, with_events=False)

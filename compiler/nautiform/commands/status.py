@@ -22,28 +22,15 @@ POINT_ROWS = 12  # a sweep's points are listed one per row up to this many in th
 
 def status(path: Path, workload: str | None, fmt: str, watch: bool, interval: float, portal_opt: str | None,
            prometheus_opt: str | None) -> int:
-    view = view_or_exit(path)
+    view = view_or_exit(path, workload)
     if view is None:
-        return 1
-    if workload and view.unknown(workload):
-        print(view.unknown(workload), file=sys.stderr)
         return 1
     sources = (portal.url_from(portal_opt), gpumetrics.url_from(prometheus_opt))
     try:
         while True:
-            termout.progress("reading the cluster…")
-            try:
-                doc = collect(view, workload, *sources)
-            except kube.KubeError as exc:
-                termout.progress("")
-                print(kube.explain(exc), file=sys.stderr)
+            doc = read_or_explain("reading the cluster…", collect, view, workload, *sources)
+            if doc is None:
                 return 1
-            except portal.PortalError as exc:
-                termout.progress("")
-                print(f"error: {exc}\n  hint: drop --portal (and NAUTIFORM_PORTAL_URL) to do without it",
-                      file=sys.stderr)
-                return 1
-            termout.progress("")
             if watch and fmt == "text" and termout.colour_on():
                 sys.stdout.write("\033[H\033[2J")
             print(json.dumps(doc, sort_keys=True, indent=None if watch else 2) if fmt == "json"
@@ -55,6 +42,21 @@ def status(path: Path, workload: str | None, fmt: str, watch: bool, interval: fl
             time.sleep(interval)
     except KeyboardInterrupt:
         return 0
+
+
+def read_or_explain(progress: str, read, *args):
+    """`read(*args)` with a progress line on a terminal; None after printing why it failed (no cluster,
+    no permission, no node feed)."""
+    termout.progress(progress)
+    try:
+        return read(*args)
+    except kube.KubeError as exc:
+        print(kube.explain(exc), file=sys.stderr)
+    except portal.PortalError as exc:
+        print(portal.explain(exc), file=sys.stderr)
+    finally:
+        termout.progress("")
+    return None
 
 
 def collect(view, workload: str | None, portal_url: str | None, prometheus_url: str | None) -> dict:

@@ -19,11 +19,8 @@ from ..runs import job_state
 
 
 def stop(path: Path, workload: str) -> int:
-    view = view_or_exit(path)
+    view = view_or_exit(path, workload)
     if view is None:
-        return 1
-    if view.unknown(workload):
-        print(view.unknown(workload), file=sys.stderr)
         return 1
     try:
         live = livestate.read(view, with_events=False)

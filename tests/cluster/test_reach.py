@@ -8,6 +8,7 @@ refused connection names the URL), which a wrong name or namespace would never r
 from __future__ import annotations
 
 import json
+import shutil
 
 import yaml
 
@@ -30,7 +31,8 @@ WORKLOADS = """\
 
 
 def _kubectl(p) -> str:
-    return p.cluster.kubectl_bin
+    """How --print shows kubectl: `kubectl` when that is the one on PATH, else its full path."""
+    return "kubectl" if shutil.which("kubectl") == p.cluster.kubectl_bin else p.cluster.kubectl_bin
 
 
 def test_logs_exec_and_port_forward_commands_by_workload_name(cluster, namespace, tmp_path):

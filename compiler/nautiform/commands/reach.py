@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -83,8 +84,8 @@ def _target(path: Path, workload: str, point: int | None, running: bool, contain
 
 
 def _hand_over(argv: list[str], show: bool) -> int:
-    if show:
-        print(shlex.join(argv))
+    if show:  # the kubectl found on PATH prints as `kubectl`: the command a user would type
+        print(shlex.join((["kubectl"] if shutil.which("kubectl") == argv[0] else argv[:1]) + argv[1:]))
         return 0
     sys.stdout.flush()
     sys.stderr.flush()

@@ -154,10 +154,11 @@ def sweep_points(live, jobs: list[dict]) -> list[dict]:
     """Every point of the sweep with its state and parameter values (later Jobs override earlier ones)."""
     states: dict = {}
     params: dict = {}
-    size = 0
+    size, table, partial = 0, None, False
     for job in jobs:
-        table = sweeps.table(live.configmaps.get(sweeps.sweep_configmap_name(job) or ""))
+        table = sweeps.table(live.configmaps.get(sweeps.sweep_configmap_name(job) or "")) or table
         size = max(size, table.size if table else 0)
+        partial = partial or sweeps.POINTS in sweeps.template_annotations(job)
         listed = sweeps.job_points(job)
         status, jstate = job.get("status") or {}, job_state(job)
         done = {sweeps.point_of_index(job, i) for i in sweeps.parse_ranges(status.get("completedIndexes"))}
@@ -171,8 +172,9 @@ def sweep_points(live, jobs: list[dict]) -> list[dict]:
             if pt is not None and states.get(pt) == "pending":
                 phase = (pod.get("status") or {}).get("phase")
                 states[pt] = "running" if phase == "Running" else "pending"
-    for pt in range(size):
-        states.setdefault(pt, "not run")
+    for pt in range(size):  # a Job that lists its points runs only those not done before (issue 13)
+        if pt not in states:
+            states[pt], params[pt] = ("done earlier" if partial else "not run"), table.point(pt)
     return [{"point": pt, "state": states[pt], "params": params.get(pt, {})} for pt in sorted(states)]
 
 
@@ -204,11 +206,14 @@ def _state(kind: str, jobs: list, pods: list, out: dict) -> tuple[str, str]:
         counts: dict = {}
         for p in out["points"]:
             counts[p["state"]] = counts.get(p["state"], 0) + 1
-        parts = [f"{counts.get('succeeded', 0)}/{len(out['points'])} done"] + \
+        done = counts.get("succeeded", 0) + counts.get("done earlier", 0)
+        parts = [f"{done}/{len(out['points'])} done"] + \
             [f"{counts[s]} {s}" for s in ("running", "pending", "failed") if counts.get(s)]
         text = ", ".join(parts)
         return state, f"{text}: {first}" if first else text
     failed = sum(1 for p in mine if p["state"] == "failed")
+    if state == "succeeded":  # earlier failures of a run that then succeeded are history, not its state
+        return state, f"succeeded (after {failed} failed: {first})" if failed and first else state
     if state in ("running", "pending") and failed:
         return state, f"retrying ({failed} failed): {first}" if first else f"retrying ({failed} failed)"
     if first:

@@ -11,7 +11,8 @@ import sys
 WIDTH = 80
 _CODES = {"red": "31", "green": "32", "yellow": "33", "dim": "2", "bold": "1"}
 STATE_COLOURS = {"running": "green", "succeeded": "green", "failed": "red", "pending": "yellow",
-                 "waiting": "yellow", "stopped": "dim", "not deployed": "dim", "not run": "dim"}
+                 "waiting": "yellow", "stopped": "dim", "not deployed": "dim", "not run": "dim",
+                 "done earlier": "green"}
 
 
 def colour_on(stream=None) -> bool:

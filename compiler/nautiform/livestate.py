@@ -42,8 +42,9 @@ def read(view, with_events: bool = True) -> Live:
     pods = [o for o in objs if o["kind"] == "Pod"]
     configmaps = {o["metadata"]["name"]: o for o in objs if o["kind"] == "ConfigMap"}
     claims = {o["metadata"]["name"]: o for o in objs if o["kind"] == "PersistentVolumeClaim"}
-    for name in view.claims():  # an existing_claim has no project label
-        if name not in claims:
+    volumes = view.resolved.project.volumes
+    for name, volume in view.claims().items():  # an existing_claim has no project label
+        if name not in claims and volumes[volume].existing_claim:
             found = kube.get_one(ns, "persistentvolumeclaim", name)
             if found is not None:
                 claims[name] = found

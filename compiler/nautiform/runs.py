@@ -221,6 +221,12 @@ def _state(kind: str, jobs: list, pods: list, out: dict) -> tuple[str, str]:
     return state, f"running ({running} pod{'s' * (running != 1)})" if state == "running" else state
 
 
+# A workload's last run, once its Job is gone, by its ledger state (ledger.py).
+_GONE = {"succeeded": "succeeded", "failed": "failed", "ran": "ran", "stopped": "stopped (held)",
+         "vanished": "gone, never seen ending (held)", "created": "gone, never seen ending",
+         "unknown": "held (ledger was lost)"}
+
+
 def _history(view, live, name: str, out: dict, now: float) -> None:
     """No live object: what the ledger remembers of the workload's last run."""
     runs = [(n, e) for n, e in live.ledger.runs.items() if e.get("workload") == name]
@@ -233,9 +239,7 @@ def _history(view, live, name: str, out: dict, now: float) -> None:
     out["objects"].append({"kind": "Job", "name": job, "created": entry.get("created"), "commit": entry.get("commit"),
                            "state": f"gone ({entry.get('state')})"})
     ago = seconds_since(when, now)
-    text = {"succeeded": "succeeded", "failed": "failed", "ran": "ran", "stopped": "stopped (held)",
-            "vanished": "gone, never seen ending (held)", "unknown": "held (ledger was lost)"}.get(entry.get("state"),
-                                                                                               entry.get("state"))
+    text = _GONE.get(entry.get("state"), entry.get("state"))
     reason = entry.get("last_reason")
     out["summary"] = text + (f": {reason['title']}" if reason else "") + (f", {age(ago)} ago" if ago is not None
                                                                            else "") + "; Job removed"

@@ -17,6 +17,7 @@ Disk: about 2 GiB at peak in a temporary directory that is removed at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -55,6 +56,47 @@ def start_moto(tmp: Path):
                 raise SystemExit("moto_server did not start")
             time.sleep(0.1)
     return proc, log, "http://127.0.0.1:%d" % port
+
+
+@contextlib.contextmanager
+def moto_bucket(prefix: str):
+    """A temporary folder and moto's server with the bucket `bench`: yields (tmp, endpoint, boto3 client)."""
+    import boto3  # benchmark-side only
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    proc = log = None
+    try:
+        proc, log, endpoint = start_moto(tmp)
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        client.create_bucket(Bucket="bench")
+        yield tmp, endpoint, client
+    finally:
+        if proc is not None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if log is not None:
+            log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_data(small: Path, n: int, size: int, big: Path, big_mib: int) -> None:
+    """n random files of `size` bytes in 20 shard folders under `small`, and one random file `big`."""
+    for i in range(n):
+        d = small / ("shard-%02d" % (i % 20))
+        d.mkdir(parents=True, exist_ok=True)
+        (d / ("%05d.bin" % i)).write_bytes(os.urandom(size))
+    big.parent.mkdir(parents=True, exist_ok=True)
+    with open(big, "wb") as fh:  # random (not compressible, not sparse-friendly), 64 MiB at a time
+        block = os.urandom(64 << 20)
+        for i in range(big_mib // 64):
+            fh.write(block[i:] + block[:i])  # each block differs
+        fh.write(os.urandom((big_mib % 64) << 20))
 
 
 def s5(endpoint: str, *args: str) -> None:
@@ -98,30 +140,11 @@ def main() -> int:
     ap.add_argument("--only", choices=["small", "big"], default=None, help="run one data set only")
     args = ap.parse_args()
 
-    import boto3  # benchmark-side only
-
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-    tmp = Path(tempfile.mkdtemp(prefix="nautiform-bench-"))
-    proc = log = None
-    try:
-        proc, log, endpoint = start_moto(tmp)
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-        client.create_bucket(Bucket="bench")
+    with moto_bucket("nautiform-bench-") as (tmp, endpoint, client):
         src = tmp / "src"
         small = src / "small"
-        for i in range(args.small_files):
-            d = small / ("shard-%02d" % (i % 20))
-            d.mkdir(parents=True, exist_ok=True)
-            (d / ("%05d.bin" % i)).write_bytes(os.urandom(args.small_size))
         big = src / "big" / "big.bin"
-        big.parent.mkdir(parents=True)
-        with open(big, "wb") as fh:  # random (not compressible, not sparse-friendly), 64 MiB at a time
-            block = os.urandom(64 << 20)
-            for i in range(args.big_mib // 64):
-                fh.write(block[i:] + block[:i])  # each block differs
-            rest = (args.big_mib % 64) << 20
-            fh.write(os.urandom(rest))
+        write_data(small, args.small_files, args.small_size, big, args.big_mib)
         t0 = time.perf_counter()
         s5(endpoint, "cp", str(small) + "/*", "s3://bench/small/")
         s5(endpoint, "cp", str(big), "s3://bench/big/big.bin")
@@ -178,17 +201,6 @@ def main() -> int:
         print("|---|---|---|---|---|")
         for label, tool, med, base, ratio in rows:
             print("| %s | %s | %.2f s | %.2f s | %.2fx |" % (label, tool, med, base, ratio))
-    finally:
-        if proc is not None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if log is not None:
-            log.close()
-        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -3,7 +3,7 @@ sweep Job that runs only some points (`nautiform.io/points`, issue 13) reporting
 from __future__ import annotations
 
 from nautiform import ledger as ledgers
-from nautiform import points
+from nautiform import podpoints, points
 from nautiform.builders import launcher
 from nautiform.expand import expand
 from nautiform.livestate import Live
@@ -44,7 +44,7 @@ def _pod(name, job, phase, terminated=None, index=None):
     meta = {"name": name, "creationTimestamp": "2026-01-01T00:00:01Z", "labels": {"nautiform.io/workload": job[1]},
             "ownerReferences": [{"kind": "Job", "uid": job[0]}], "annotations": {}}
     if index is not None:
-        meta["annotations"][points.INDEX] = str(index)
+        meta["annotations"][podpoints.INDEX] = str(index)
     res = {"limits": {"memory": "1Gi"}, "requests": {"memory": "1Gi"}}
     return {"kind": "Pod", "metadata": meta, "spec": {"nodeName": "n1", "containers": [
         {"name": "main", "resources": res}]}, "status": {"phase": phase, "containerStatuses": [
@@ -68,13 +68,19 @@ def test_a_run_that_succeeded_after_a_failure(tmp_path):
 
 def test_a_sweep_job_of_remaining_points_reports_by_point(tmp_path):
     sweep = expand(SweepSpec.from_data({"grid": {"lr": [0.1, 0.01, 0.001, 0.0001]}}))
-    cm = {"metadata": {"name": "lab-search-sweep-1"}, "data": launcher.data(sweep, ("python", "t.py", "{lr}"))}
+    data = {**launcher.data(sweep, ("python", "t.py", "{lr}")), "grid.lr.key": "lr=0.1\nlr=0.01\nlr=0.001\nlr=0.0001\n"}
+    cm = {"metadata": {"name": "lab-search-sweep-1"}, "data": data}
     job = _job("lab-search-2", "search", completedIndexes="0")  # index 0 runs point 1: point 0 was done before
+    job["metadata"]["annotations"] = {points.SWEEP: "lab-search-sweep-1", points.IDENTITY: "inputs-1"}
     job["spec"] = {"completions": 3, "template": {
         "metadata": {"annotations": {points.POINTS: "1-3"}},
         "spec": {"volumes": [{"name": "sweep", "configMap": {"name": "lab-search-sweep-1"}}]}}}
     pods = [_pod("lab-search-2-1-x", ("lab-search-2", "search"), "Running", index=1)]
-    doc = summarize(_view(tmp_path), _live([job], pods, {"lab-search-sweep-1": cm}), now=1.8e9, only="search")
+    live = _live([job], pods, {"lab-search-sweep-1": cm})
+    first = summarize(_view(tmp_path), live, now=1.8e9, only="search")["workloads"][0]
+    assert first["points"][0] == {"point": 0, "state": "not run", "params": {"lr": "0.1"}}  # the ledger knows nothing
+    live.ledger.data["sweeps"] = {"search": {"done": points.pack({points.run_id("inputs-1", "lr=0.1")})}}
+    doc = summarize(_view(tmp_path), live, now=1.8e9, only="search")
     (w,) = doc["workloads"]
     assert [(p["point"], p["state"], p["params"]) for p in w["points"]] == [
         (0, "done earlier", {"lr": "0.1"}), (1, "succeeded", {"lr": "0.01"}), (2, "running", {"lr": "0.001"}),

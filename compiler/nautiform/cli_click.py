@@ -87,11 +87,12 @@ def apply_cmd(out: Path, allow_data_loss: bool, dry_run: bool, allow_move: bool)
 @click.argument("workload")
 @_OUT
 @click.option("--stop", is_flag=True, help="Stop the run first if it is still going.")
-def rerun_cmd(workload: str, out: Path, stop: bool) -> None:
+@click.option("--failed", is_flag=True, help="A sweep: run only its failed points again.")
+def rerun_cmd(workload: str, out: Path, stop: bool, failed: bool) -> None:
     """Run WORKLOAD again on purpose (apply never re-runs what already ran)."""
     from .commands.rerun import rerun
 
-    sys.exit(rerun(out, workload, stop))
+    sys.exit(rerun(out, workload, stop, failed))
 
 
 def _namespace(out: Path, namespace: str | None) -> str:
@@ -170,6 +171,35 @@ def data_fetch_cmd(name: str, path: Path, to: Path, force: bool) -> None:
     from .commands.data import fetch
 
     sys.exit(fetch(path, name, to, force))
+
+
+@data_group.command("push")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("name")
+@click.option("--project", "project", type=click.Path(path_type=Path), default="project.yaml", show_default=True)
+@click.option("--tool", type=click.Choice(["auto", "s5cmd", "rclone", "builtin"]), default=None,
+              help="S3 transfer tool (default: the dataset's `tool`).")
+@click.option("--workers", type=click.IntRange(1, 1024), default=None,
+              help="Files in flight at once (default: the dataset's `workers`).")
+@click.option("--endpoint", default=None, help="S3 endpoint (default: the dataset's, else the profile's outside one).")
+@click.option("--profile", default=None, help="Profile of ~/.aws/credentials (the file s5cmd and the AWS CLI read).")
+@click.option("--credentials-file", type=click.Path(path_type=Path), default=None,
+              help="Shared credentials file to read --profile (or AWS_PROFILE, or default) from.")
+@click.option("--rclone-remote", default=None, help="Take the S3 keys of this rclone remote.")
+@click.option("--part-size-mib", type=click.IntRange(5, 5120), default=50, show_default=True,
+              help="Multipart part size; a file up to it goes in one PUT.")
+@click.option("--delete", is_flag=True, help="Delete objects under the prefix that are not in PATH.")
+@click.option("--dry-run", is_flag=True, help="Hash, compare and say what would be sent; change nothing.")
+@click.option("--streams", type=click.IntRange(1, 16), default=4, show_default=True,
+              help="Volume datasets: parallel streams into the transfer pod.")
+@click.option("--deadline", type=click.IntRange(60, 21600), default=3600, show_default=True,
+              help="Volume datasets: seconds the transfer pod may live (activeDeadlineSeconds).")
+def data_push_cmd(path: Path, name: str, project: Path, **options) -> None:
+    """Upload PATH (a file or folder) to where dataset NAME reads from: its S3 prefix, or for a
+    `push` dataset its volume. A re-run sends only what is missing or changed."""
+    from .commands.data_push import PushOptions, push
+
+    sys.exit(push(project, path, name, PushOptions(**options)))
 
 
 _PROJECT = click.option("--project", "path", type=click.Path(path_type=Path), default="project.yaml",

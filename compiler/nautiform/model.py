@@ -97,18 +97,27 @@ class HfSource(Record):
     token = optional(DnsLabel, None, "Secret with key HF_TOKEN, for gated or private repos.")
 
 
+class PushSource(Record):
+    """Data pushed from your machine with `nautiform data push PATH NAME` (issue 18): no data Job;
+    a short-lived transfer pod writes it onto the dataset's volume."""
+
+
+SOURCES = ("http", "s3", "git", "hf", "push")
+
+
 class Source(Record):
     http = optional(HttpSource)
     s3 = optional(S3Source)
     git = optional(GitSource)
     hf = optional(HfSource)
+    push = optional(PushSource)
 
     def check(self):
-        exactly_one(self, ("http", "s3", "git", "hf"), "a dataset source")
+        exactly_one(self, SOURCES, "a dataset source")
 
     @property
     def kind(self) -> str:
-        return next(k for k in ("http", "s3", "git", "hf") if getattr(self, k) is not None)
+        return next(k for k in SOURCES if getattr(self, k) is not None)
 
 
 class Dataset(Record):
@@ -124,6 +133,12 @@ class Dataset(Record):
                        "volume for big data read by many pods; scratch for many small files")
         if self.path is not None and (self.path.startswith("/") or ".." in self.path.split("/")):
             raise Invalid("value", f"path {self.path!r} must be relative and stay inside", "e.g. datasets/imagenet")
+        if self.source.push is not None and self.volume is None:
+            raise Invalid("choice", "a pushed dataset lives on a volume: `nautiform data push` writes it there "
+                          "once", "set `volume:` (scratch is refilled in every pod, from a source)")
+        if self.source.push is not None and self.unpack is not None:
+            raise Invalid("choice", "a pushed dataset lands as it was pushed; `unpack` is for downloads",
+                          "remove `unpack` and push the unpacked folder")
 
 
 class Outputs(Record):

@@ -1,118 +1,83 @@
-"""Which sweep point a live pod runs: the one place that answers it (status, logs --point, stop).
+"""Sweep points as identities: what `apply` needs to run only the points that have not run.
 
-A sweep's pod knows only its completion index (`batch.kubernetes.io/job-completion-index`). The
-point it runs is read from the live objects, never recomputed from project.yaml, which may have
-changed since the Job started:
-- the Job's pod template may carry `nautiform.io/points`, a compact list of point numbers into the
-  sweep's point table (a Job that runs only the points not done yet); index i runs the i-th entry.
-  Without it, index i is point i;
-- the point's parameter values come from the sweep ConfigMap the Job mounts: its `grid.*` or
-  `table.*` columns and the order in which its launcher (`run.sh`) picks them, read back into an
-  `expand.Sweep`, whose `point()` is the arithmetic the launcher itself follows.
+A point is known by its *key* (its parameter values: `lr=0.001,batch=64`, or a hash when values are
+long or unusual) and a run of it by `run_id(workload identity, key)`: the same values under the
+same inputs are the same run, wherever they sit in the table. The sweep's ConfigMap (written by the
+builder, read back here from generated/ or the cluster) holds the keys next to the values the
+launcher reads: `grid.<param>.key` (one key part per axis value) or `table.key` (one per point).
+
+A Job of a sweep runs a subset of the table: the pod template annotation `nautiform.io/points`
+lists table indexes compactly ("0-3,7,9-11"); the launcher maps its completion index through it.
 """
 from __future__ import annotations
 
-import re
+import base64
+import hashlib
+import zlib
 
-from .expand import Sweep
-
-INDEX = "batch.kubernetes.io/job-completion-index"
 POINTS = "nautiform.io/points"
-SWEEP_VOLUME = "sweep"
-_PICK = re.compile(r"\$\(pick (grid|table)\.(\S+) ")
+SWEEP = "nautiform.io/sweep"          # Job annotation: the sweep ConfigMap's name
+IDENTITY = "nautiform.io/identity"    # Job/Pod annotation: the hash of its declared inputs
 
 
-def parse_ranges(text: str | None) -> list[int]:
-    """"0-2,5,7-8" -> [0, 1, 2, 5, 7, 8] (the form of `status.completedIndexes` and of POINTS)."""
+def keys(data: dict) -> list[str]:
+    """Every point's key, in table order, from the sweep ConfigMap's data."""
+    grid = sorted((k[len("grid."):-len(".key")], v) for k, v in data.items()
+                  if k.startswith("grid.") and k.endswith(".key"))
+    if "table.key" in data:
+        return data["table.key"].splitlines()
+    if not grid:
+        return []
+    order = data.get("grid.order", "").split() or [p for p, _ in grid]
+    axes = {p: v.splitlines() for p, v in grid}
+    out = [""]
+    for p in order:  # last axis fastest, as the launcher and expand.Sweep.point read a grid
+        out = [f"{prefix},{part}" if prefix else part for prefix in out for part in axes[p]]
+    return out
+
+
+def run_id(identity: str, key: str) -> str:
+    return hashlib.sha256(f"{identity}\0{key}".encode()).hexdigest()[:12]
+
+
+def compact(indexes: list[int]) -> str:
+    """[0,1,2,3,7,9,10] -> "0-3,7,9-10" (Kubernetes' own notation for completed indexes)."""
+    out, run = [], []
+    for i in sorted(set(indexes)):
+        if run and i == run[-1] + 1:
+            run.append(i)
+            continue
+        if run:
+            out.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+        run = [i]
+    if run:
+        out.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+    return ",".join(out)
+
+
+def expand(text: str | None) -> list[int]:
     out: list[int] = []
     for part in (text or "").split(","):
-        part = part.strip()
         if not part:
             continue
         low, _, high = part.partition("-")
-        if not low.isdigit() or (high and not high.isdigit()):
-            raise ValueError(f"not an index list: {text!r}")
         out.extend(range(int(low), int(high or low) + 1))
     return out
 
 
-def format_ranges(numbers) -> str:
-    """[0, 1, 2, 5] -> "0-2,5"."""
-    out, run = [], []
-    for n in sorted(set(numbers)):
-        if run and n == run[-1] + 1:
-            run.append(n)
-            continue
-        if run:
-            out.append(_run(run))
-        run = [n]
-    if run:
-        out.append(_run(run))
-    return ",".join(out)
+def pack(ids: set[str]) -> dict:
+    """A set of run ids as the ledger stores it: compressed, since a 100,000-point sweep must fit a ConfigMap."""
+    text = "\n".join(sorted(ids)).encode()
+    return {"n": len(ids), "z": base64.b64encode(zlib.compress(text, 9)).decode()}
 
 
-def _run(run: list[int]) -> str:
-    return str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}"
+def unpack(packed: dict | None) -> set[str]:
+    if not packed:
+        return set()
+    return set(zlib.decompress(base64.b64decode(packed["z"])).decode().split()) if packed.get("z") else set()
 
 
-def template_annotations(job: dict) -> dict:
-    return ((job.get("spec") or {}).get("template") or {}).get("metadata", {}).get("annotations") or {}
-
-
-def point_of_index(job: dict, index: int) -> int:
-    """The sweep point that completion index `index` of `job` runs."""
-    listed = template_annotations(job).get(POINTS)
-    if not listed:
-        return index
-    numbers = parse_ranges(listed)
-    return numbers[index] if 0 <= index < len(numbers) else index
-
-
-def job_points(job: dict) -> list[int]:
-    """Every point `job` runs, in completion-index order."""
-    listed = template_annotations(job).get(POINTS)
-    if listed:
-        return parse_ranges(listed)
-    return list(range(int((job.get("spec") or {}).get("completions") or 0)))
-
-
-def sweep_configmap_name(job: dict) -> str | None:
-    for v in ((job.get("spec") or {}).get("template") or {}).get("spec", {}).get("volumes") or []:
-        if v.get("name") == SWEEP_VOLUME and "configMap" in v:
-            return v["configMap"].get("name")
-    return None
-
-
-def table(configmap: dict | None) -> Sweep | None:
-    """The sweep's point table as the launcher reads it; None if the ConfigMap is not a sweep's."""
-    data = (configmap or {}).get("data") or {}
-    picks = _PICK.findall(data.get("run.sh", ""))
-    if not picks:
-        return None
-    mode = picks[0][0]
-    params = tuple(p for _, p in picks)
-    if mode == "grid":  # the launcher peels the last axis first (mixed radix, last axis fastest)
-        params = params[::-1]
-    columns = {p: tuple(data.get(f"{mode}.{p}", "").splitlines()) for p in params}
-    sizes = [len(c) for c in columns.values()]
-    size = 1
-    for n in sizes:
-        size = size * n if mode == "grid" else max(size, n)
-    return Sweep(mode, params, columns, size if sizes else 0)
-
-
-def pod_point(pod: dict, job: dict | None, configmaps: dict) -> tuple[int | None, dict]:
-    """(point number, {param: value}) of a sweep pod; (None, {}) for a pod that is not a sweep point.
-    `configmaps`: live ConfigMaps by name."""
-    index = (pod["metadata"].get("annotations") or {}).get(INDEX)
-    if index is None or not str(index).isdigit() or job is None:
-        return None, {}
-    point = point_of_index(job, int(index))
-    return point, params_of(point, job, configmaps)
-
-
-def params_of(point: int, job: dict, configmaps: dict) -> dict:
-    sweep = table(configmaps.get(sweep_configmap_name(job) or ""))
-    if sweep is None or not 0 <= point < sweep.size:
-        return {}
-    return sweep.point(point)
+def job_points(job: dict, table_size: int) -> list[int]:
+    """The table indexes a live sweep Job runs, in completion-index order."""
+    notes = ((job.get("spec") or {}).get("template") or {}).get("metadata", {}).get("annotations") or {}
+    return expand(notes[POINTS]) if POINTS in notes else list(range(table_size))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from . import ledger as ledgers
-from . import volumes
+from . import sweeps, volumes
 from .owner import PROJECT_LABEL, REPO, WORKLOAD_LABEL, adopt_command, is_top_level, ownership
 
 Action = namedtuple("Action", "verb kind name reason body", defaults=("", None))
@@ -39,6 +39,10 @@ class Outcome(namedtuple("Outcome", "actions losses shrinks refusals notes ledge
         return [a for a in self.actions if a.verb in CHANGES]
 
 
+def claimed_keys(names: set[str]) -> set[tuple[str, str]]:
+    return {("Job", n) for n in names}
+
+
 def key(obj: dict) -> tuple[str, str]:
     return obj["kind"], obj["metadata"]["name"]
 
@@ -51,8 +55,23 @@ def reconcile(declared: list, snap: Snapshot, project: str, namespace: str, repo
     live_pods = [o for o in snap.labelled if o["kind"] == "Pod"]
     ledger_lost = snap.ledger.state != "ok" and bool(mine)
     actions, refusals, notes = [], [], []
+    claimed: set[str] = set()  # live Jobs of a sweep that keep running its points
+
+    live_jobs = [o for (k, _), o in mine.items() if k == "Job"]
+    live_cms = {n: o for (k, n), o in mine.items() if k == "ConfigMap"}
+    declared_cms = {n: b for (k, n), b in want.items() if k == "ConfigMap"}
+    for (kind, name), body in list(want.items()):
+        if kind == "Job" and sweeps.is_sweep(body):
+            verb, target, reason, new, keep = sweeps.plan(body, declared_cms, live_jobs, live_cms, snap.ledger)
+            actions.append(Action(verb, kind, target, reason, new))
+            claimed.update(keep)
+            del want[(kind, name)]
+            if new is not None:
+                want[(kind, target)] = new
 
     for (kind, name), body in want.items():
+        if (kind, name) in claimed_keys(claimed) or any(a.name == name and a.kind == kind for a in actions):
+            continue  # a sweep's Job: decided above
         live = named.get((kind, name))
         if live is not None and ownership(live, project, repo) != "ours":
             refusals.append(_refusal(live, kind, name, namespace, project, repo))
@@ -63,10 +82,10 @@ def reconcile(declared: list, snap: Snapshot, project: str, namespace: str, repo
               if "persistentVolumeClaim" in v}
     # What stays after the apply: the live object where one is kept (a running Job still mounts the
     # ConfigMaps it started with), the declared one where it is created.
-    stays = [mine.get(k) or b for k, b in want.items()]
+    stays = [mine.get(k) or b for k, b in want.items()] + [mine[k] for k in claimed_keys(claimed) if k in mine]
     referenced = {v["configMap"]["name"] for b in stays for v in _volumes(b) if "configMap" in v}
     for (kind, name), live in sorted(mine.items()):
-        if (kind, name) in want:
+        if (kind, name) in want or (kind == "Job" and name in claimed):
             continue
         if kind == "PersistentVolumeClaim":
             actions.append(Action("release" if name in reused else "keep-pvc", kind, name,

@@ -8,7 +8,7 @@ import calendar
 import time
 
 from . import diagnose
-from . import points as sweeps
+from . import podpoints, points, sweeps
 from .problems import Problem
 
 AFTER = "nautiform.io/after"  # what a suspended Job waits for (its gate releases it; issue 13)
@@ -36,7 +36,7 @@ def job_state(job: dict) -> str:
 
 def waiting_text(job: dict) -> str:
     after = (job["metadata"].get("annotations") or {}).get(AFTER) or \
-        sweeps.template_annotations(job).get(AFTER)
+        podpoints.template_annotations(job).get(AFTER)
     return f"waiting for {after}" if after else "suspended"
 
 
@@ -109,7 +109,7 @@ def _pod(view, live, name: str, pod: dict, inventory) -> dict:
              "node": (pod.get("spec") or {}).get("nodeName"), "started": status.get("startTime"),
              "restarts": sum(c.get("restartCount", 0) for c in diagnose.statuses(pod)),
              "problem": _problem(view, name, problem) if problem else None}
-    point, params = sweeps.pod_point(pod, job, live.configmaps)
+    point, params = podpoints.pod_point(pod, job, live.configmaps)
     if point is not None:
         entry.update(point=point, params=params)
     return entry
@@ -151,31 +151,47 @@ def _grouped(problems: list[dict]) -> list[dict]:
 
 
 def sweep_points(live, jobs: list[dict]) -> list[dict]:
-    """Every point of the sweep with its state and parameter values (later Jobs override earlier ones)."""
+    """Every point of the sweep with its state and parameter values (later Jobs override earlier ones);
+    points no live Job runs are looked up in the ledger's record of the sweep (sweeps.py)."""
     states: dict = {}
     params: dict = {}
-    size, table, partial = 0, None, False
+    table = None
     for job in jobs:
-        table = sweeps.table(live.configmaps.get(sweeps.sweep_configmap_name(job) or "")) or table
-        size = max(size, table.size if table else 0)
-        partial = partial or sweeps.POINTS in sweeps.template_annotations(job)
-        listed = sweeps.job_points(job)
+        table = podpoints.table(live.configmaps.get(podpoints.sweep_configmap_name(job) or "")) or table
         status, jstate = job.get("status") or {}, job_state(job)
-        done = {sweeps.point_of_index(job, i) for i in sweeps.parse_ranges(status.get("completedIndexes"))}
-        failed = {sweeps.point_of_index(job, i) for i in sweeps.parse_ranges(status.get("failedIndexes"))}
+        listed = points.job_points(job, int((job.get("spec") or {}).get("completions") or 0))
+        done = {podpoints.point_of_index(job, i) for i in points.expand(status.get("completedIndexes"))}
+        failed = {podpoints.point_of_index(job, i) for i in points.expand(status.get("failedIndexes"))}
         for pt in listed:
             states[pt] = ("succeeded" if pt in done else "failed" if pt in failed else
                           "waiting" if jstate == "waiting" else "failed" if jstate == "failed" else "pending")
-            params[pt] = sweeps.params_of(pt, job, live.configmaps)
+            params[pt] = podpoints.params_of(pt, job, live.configmaps)
         for pod in _by_point(live, job):
-            pt, _ = sweeps.pod_point(pod, job, live.configmaps)
+            pt, _ = podpoints.pod_point(pod, job, live.configmaps)
             if pt is not None and states.get(pt) == "pending":
                 phase = (pod.get("status") or {}).get("phase")
                 states[pt] = "running" if phase == "Running" else "pending"
-    for pt in range(size):  # a Job that lists its points runs only those not done before (issue 13)
+    earlier = _earlier(live, jobs[-1])
+    for pt in range(table.size if table else 0):
         if pt not in states:
-            states[pt], params[pt] = ("done earlier" if partial else "not run"), table.point(pt)
+            states[pt], params[pt] = earlier.get(pt, "not run"), table.point(pt)
     return [{"point": pt, "state": states[pt], "params": params.get(pt, {})} for pt in sorted(states)]
+
+
+def _earlier(live, job: dict) -> dict:
+    """Point -> "done earlier" | "failed earlier" for the points the ledger says earlier Jobs of the same
+    inputs ran (a Job listing its points in nautiform.io/points runs only the others; issue 13)."""
+    record = (live.ledger.data.get("sweeps") or {}).get(sweeps.workload(job)) or {}
+    keys = points.keys(sweeps.cm_data(job, live.configmaps))
+    if not record or not keys:
+        return {}
+    done, failed = points.unpack(record.get("done")), points.unpack(record.get("failed"))
+    out = {}
+    for pt, key in enumerate(keys):
+        rid = points.run_id(sweeps.identity(job), key)
+        if rid in done or rid in failed:
+            out[pt] = "done earlier" if rid in done else "failed earlier"
+    return out
 
 
 def _by_point(live, job: dict) -> list[dict]:

@@ -12,7 +12,7 @@ WIDTH = 80
 _CODES = {"red": "31", "green": "32", "yellow": "33", "dim": "2", "bold": "1"}
 STATE_COLOURS = {"running": "green", "succeeded": "green", "failed": "red", "pending": "yellow",
                  "waiting": "yellow", "stopped": "dim", "not deployed": "dim", "not run": "dim",
-                 "done earlier": "green"}
+                 "done earlier": "green", "failed earlier": "red"}
 
 
 def colour_on(stream=None) -> bool:

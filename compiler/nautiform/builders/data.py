@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import diag
 from ..resolve import Resolved, ResolvedWorkload
 from .manifest import Manifest, digest
-from .names import labels, object_name
+from .names import claim_name, labels, object_name
 
 MOUNT = "/etc/nautiform/data"
 SCRIPT = f"{MOUNT}/nautiform_data.py"
@@ -40,6 +40,12 @@ class PodExtras:
         self.mounts: list = []
         self.env: list = []
         self.wrap: list = []  # argv before `--` and the user's command
+
+
+def dataset_subpath(name: str, ds) -> str:
+    """Where a volume dataset lives below the volume's mount: the data Job, the wait init containers
+    and `nautiform data push` all derive it here."""
+    return ds.path or f"datasets/{name}"
 
 
 def runtime_spec(r: Resolved, name: str, endpoint_key: str = "inside") -> dict:
@@ -111,10 +117,10 @@ def data_jobs(r: Resolved, cm_name: str, image: str) -> list[Manifest]:
     """One Job per volume dataset; it mounts the volume and fills it once (the marker makes re-runs no-ops)."""
     out = []
     for name, ds in r.project.datasets.items():
-        if ds.volume is None or ds.volume not in r.project.volumes:
-            continue
+        if ds.volume is None or ds.volume not in r.project.volumes or ds.source.push is not None:
+            continue  # a pushed dataset has no source: `nautiform data push` fills the volume
         vol = r.project.volumes[ds.volume]
-        dest = f"/mnt/{ds.volume}/{ds.path or f'datasets/{name}'}"
+        dest = f"/mnt/{ds.volume}/{dataset_subpath(name, ds)}"
         container = {"name": "fetch", "image": image,
                      "command": ["python3", SCRIPT, "fetch", f"{MOUNT}/{name}.json", "--dest", dest],
                      "resources": {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
@@ -123,7 +129,7 @@ def data_jobs(r: Resolved, cm_name: str, image: str) -> list[Manifest]:
         env = _source_env(r, name)
         if env:
             container["env"] = env
-        claim = vol.existing_claim or object_name(r.name, ds.volume)
+        claim = claim_name(r.name, ds.volume, vol.existing_claim)
         pod = {"restartPolicy": "Never", "containers": [container],
                "volumes": [{"name": VOLUME, "configMap": {"name": cm_name}},
                            {"name": "target", "persistentVolumeClaim": {"claimName": claim}}]}
@@ -161,8 +167,8 @@ def pod_extras(r: Resolved, w: ResolvedWorkload, cm_name: str | None, image: str
                 diags.append(diag("dataset-mount", loc, f"dataset {name!r} is on volume {ds.volume!r}, which "
                                   f"this workload does not mount", f"add `mounts: {{{ds.volume}: /data}}`"))
                 continue
-            dest = f"{mounts[ds.volume].rstrip('/')}/{ds.path or f'datasets/{name}'}"
-            target = {"name": f"vol-{ds.volume}", "mountPath": mounts[ds.volume]}
+            dest = f"{mounts[ds.volume].rstrip('/')}/{dataset_subpath(name, ds)}"
+            target = {"name": object_name("vol", ds.volume), "mountPath": mounts[ds.volume]}  # as pod.py names it
             command = ["python3", SCRIPT, "wait", f"{MOUNT}/{name}.json", "--dest", dest,
                        "--timeout", str(WAIT_TIMEOUT)]
             env = []
@@ -195,7 +201,7 @@ def _outputs_wrap(r: Resolved, w: ResolvedWorkload, outputs, extras: PodExtras, 
     if outputs.volume_target:
         vol_name, sub = outputs.volume_target
         vol = r.project.volumes.get(vol_name)
-        claim = (vol.existing_claim or object_name(r.name, vol_name)) if vol else vol_name
+        claim = claim_name(r.name, vol_name, vol.existing_claim) if vol else vol_name
         extras.volumes.append({"name": "outputs-target", "persistentVolumeClaim": {"claimName": claim}})
         extras.mounts.append({"name": "outputs-target", "mountPath": "/mnt/outputs"})
         dest = lit(f"/mnt/outputs/{sub}".rstrip("/")) + point

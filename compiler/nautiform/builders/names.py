@@ -27,3 +27,8 @@ def labels(project: str, owner: str | None, workload: str | None = None) -> dict
     if owner:
         out["nautiform.io/owner"] = owner
     return out
+
+
+def claim_name(project: str, volume: str, existing_claim: str | None) -> str:
+    """The PVC behind a declared volume: an existing claim by its own name, else the one nautiform creates."""
+    return existing_claim or object_name(project, volume)

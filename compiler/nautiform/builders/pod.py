@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import quantity
 from ..errors import diag
 from ..resolve import Resolved, ResolvedWorkload
-from .names import object_name
+from .names import claim_name, object_name
 
 MAIN = "main"
 WORKSPACE_VOLUME = "code"
@@ -138,7 +138,7 @@ def _storage(r: Resolved, w: ResolvedWorkload, diags: list) -> tuple[list, list]
                               f"mounts volume {vol_name!r}, which is not declared under `volumes`",
                               f"declared volumes: {known}"))
             continue
-        claim = vol.existing_claim or object_name(r.name, vol_name)
+        claim = claim_name(r.name, vol_name, vol.existing_claim)
         name = object_name("vol", vol_name)  # a volume name is a DNS label too: at most 63 characters
         volumes.append({"name": name, "persistentVolumeClaim": {"claimName": claim}})
         mounts.append({"name": name, "mountPath": path})

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from .. import kube, lease, live
+from .. import kube, lease, live, sweeps
 from .. import ledger as ledgers
 from ..manifests import Obj, TreeError, declared_tree
 from ..owner import COMMIT, FIELD_MANAGER, commit_id, marks, repo_identity
@@ -70,6 +70,7 @@ def apply(out: Path, allow_data_loss: bool, dry_run: bool, allow_move: bool = Fa
 
 def _apply(tree, repo: str, commit: str, allow_data_loss: bool, dry_run: bool, allow_move: bool) -> int:
     snap = live.snapshot(tree, repo)
+    seen = observe(snap.ledger, snap)  # first: what ran decides what runs
     outcome = reconcile(marked(tree, repo, commit), snap, tree.project, tree.namespace, repo)
     if not show.guards_pass(outcome, tree, allow_data_loss, allow_move, snap):
         print("refusing to apply: nothing was changed", file=sys.stderr)
@@ -77,7 +78,7 @@ def _apply(tree, repo: str, commit: str, allow_data_loss: bool, dry_run: bool, a
     if dry_run:
         return show.dry_run(outcome, tree)
     book = snap.ledger
-    for line in ledgers.observe(book, [o for o in snap.labelled if o["kind"] == "Job"]):
+    for line in seen:
         print(f"  observed  {line}")
     done: list[str] = []
     try:
@@ -92,6 +93,13 @@ def _apply(tree, repo: str, commit: str, allow_data_loss: bool, dry_run: bool, a
         print(f"  note      {note}")
     print(f"nautiform apply: {len(done)} change(s) in namespace {tree.namespace}")
     return 0
+
+
+def observe(book, snap) -> list[str]:
+    """Record in the ledger how the live Jobs (and each sweep's points) have ended so far."""
+    jobs = [o for o in snap.labelled if o["kind"] == "Job"]
+    configmaps = {o["metadata"]["name"]: o for o in snap.labelled if o["kind"] == "ConfigMap"}
+    return ledgers.observe(book, jobs) + sweeps.observe(book, jobs, configmaps)
 
 
 def _execute(outcome, tree, book, commit: str, done: list) -> None:

@@ -5,7 +5,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from .. import report
+from .. import __version__, report
 from ..pipeline import Result, compile_file
 from ..writer import NotOurs, read_tree, write_tree
 
@@ -47,6 +47,12 @@ def check_project(path: Path, out: Path, fmt: str = "text") -> int:
         return 1
     have = read_tree(out)
     diff = tree_diff(have, result.files, out)
+    written_by = tree_version(have)
+    if diff and have and written_by != __version__:
+        pin = f"`pip install nautiform=={written_by}` to check it as the pipeline does, or " if written_by else ""
+        print(f"error: {out}/ was written by nautiform {written_by or 'older than 0.2.0'}, this is {__version__}: "
+              f"{pin}upgrade on purpose with `nautiform compile {path}`, commit, and read the plan", file=sys.stderr)
+        return 1
     if not diff:
         if fmt != "json":
             print(f"{out}/ is up to date with {path.name}")
@@ -55,6 +61,14 @@ def check_project(path: Path, out: Path, fmt: str = "text") -> int:
     print(f"\n{out}/ does not match {path.name}\n  hint: run `nautiform compile {path}` and commit the result; "
           f"never edit {out}/ by hand", file=sys.stderr)
     return 1
+
+
+def tree_version(files: dict[str, bytes]) -> str | None:
+    """The nautiform version recorded in a tree's kustomization.yaml (None: written before 0.2.0)."""
+    import re
+
+    m = re.search(rb"^# nautiform-version: (\S+)", files.get("kustomization.yaml", b"")[:400], re.M)
+    return m.group(1).decode() if m else None
 
 
 def tree_diff(have: dict[str, bytes], want: dict[str, bytes], out: Path) -> list[str]:

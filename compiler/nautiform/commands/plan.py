@@ -13,7 +13,7 @@ import sys
 from collections import namedtuple
 from pathlib import Path
 
-from .. import kube, live, volumes
+from .. import cost, kube, live, points, sweeps, volumes
 from ..gitrepo import GitError, files_at
 from ..manifests import Obj, TreeError, declared_tree, parse_tree
 from ..owner import commit_id, repo_identity
@@ -21,7 +21,8 @@ from ..reconcile import reconcile
 from ..writer import read_tree
 from . import show
 
-Step = namedtuple("Step", "action kind name note", defaults=("",))  # create | change | replace | prune | unchanged
+Step = namedtuple("Step", "action kind name note", defaults=("",))
+INPUTS = "nautiform.io/inputs"  # create | change | replace | prune | unchanged
 CANNOT_KNOW = ("without cluster access this plan cannot know which Jobs already ran (skipped by apply), what runs "
                "now, or objects made by hand; `nautiform apply --dry-run` (or plan with KUBECONFIG) shows them")
 
@@ -31,6 +32,7 @@ def diff_trees(base: list[Obj], head: list[Obj]) -> list[Step]:
     name changed shows as 'replace', not as an unrelated create and prune."""
     old = {o.file: o for o in base}
     new = {o.file: o for o in head}
+    cms = {o.name: o.body for o in base + head if o.kind == "ConfigMap"}
     steps = []
     for file in sorted(set(old) | set(new), key=lambda f: (f not in new, f)):
         a, b = old.get(file), new.get(file)
@@ -40,21 +42,85 @@ def diff_trees(base: list[Obj], head: list[Obj]) -> list[Step]:
             steps.append(Step("prune", a.kind, a.name, "never deleted: kept with its data"
                               if a.kind == "PersistentVolumeClaim" else ""))
         elif a.name != b.name:
-            steps.append(Step("replace", b.kind, b.name, _replace_note(a)))
+            steps.append(Step("replace", b.kind, b.name, _replace_note(a, b)))
         elif a.body != b.body:
-            steps.append(Step("change", b.kind, b.name, _pvc_note(a, b)))
+            steps.append(Step("change", b.kind, b.name, _pvc_note(a, b) or _same_run_note(a, b, cms)))
         else:
             steps.append(Step("unchanged", b.kind, b.name))
     return steps
 
 
-def _replace_note(old: Obj) -> str:
-    note = f"replaces {old.name}"
+def _replace_note(old: Obj, new: Obj | None = None) -> str:
+    why = changed_inputs(old.body, new.body) if new is not None else ""
+    note = f"replaces {old.name}" + (f"; {why}" if why else "")
     if old.kind == "Job":
         return note + " (runs again; the old Job is stopped and pruned)"
     if old.kind == "Pod":
         return note + " (a running session in the old pod ENDS: unsaved work inside the container is lost)"
     return note
+
+
+def changed_inputs(old: dict, new: dict) -> str:
+    """Which declared inputs differ ("command changed", "image nf-1 -> nf-2", "dataset x changed"), from
+    the per-input hashes the builder records in `nautiform.io/inputs`."""
+    import json
+
+    get = lambda b: json.loads((b["metadata"].get("annotations") or {}).get(INPUTS, "{}"))  # noqa: E731
+    a, b = get(old), get(new)
+    if not a or not b:
+        return ""
+    parts = []
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) == b.get(key):
+            continue
+        if key == "image":
+            parts.append(f"image {_image(old)} -> {_image(new)}")
+        elif key.startswith("dataset:"):
+            parts.append(f"dataset {key[8:]} " + ("added" if key not in a else "removed" if key not in b
+                                                   else "changed"))
+        else:
+            parts.append(f"{key} changed")
+    return ", ".join(parts)
+
+
+def _image(body: dict) -> str:
+    spec = body.get("spec") or {}
+    pod = (spec.get("template") or {}).get("spec") or spec
+    ref = pod["containers"][0]["image"]
+    return ref.rsplit(":", 1)[-1] if ":" in ref.rsplit("/", 1)[-1] else ref
+
+
+def new_points(a: dict, b: dict, cms: dict) -> tuple[int, int]:
+    """(new, kept) points of a sweep whose inputs did not change, by point key."""
+    before = set(points.keys(sweeps.cm_data(a, cms)))
+    after = points.keys(sweeps.cm_data(b, cms))
+    return sum(k not in before for k in after), sum(k in before for k in after)
+
+
+def _same_run_note(a: Obj, b: Obj, cms: dict) -> str:
+    """A Job or Pod whose name (its identity) stayed: no input changed, so nothing runs again."""
+    if a.kind == "Job" and sweeps.is_sweep(b.body):
+        new, kept = new_points(a.body, b.body, cms)
+        return f"sweep: {new} new point(s), {kept} unchanged (not run again)"
+    if a.kind in ("Job", "Pod"):
+        return "no input changed: not run again (a live one keeps its settings)"
+    return ""
+
+
+def merge_cost(base: list[Obj], head: list[Obj]) -> cost.Cost:
+    """The GPU-hours this merge can spend at most: new and replaced runs, and new sweep points."""
+    old = {o.file: o for o in base}
+    cms = {o.name: o.body for o in base + head if o.kind == "ConfigMap"}
+    runs = []
+    for o in head:
+        if o.kind not in ("Job", "Pod"):
+            continue
+        a = old.get(o.file)
+        if a is None or a.name != o.name:
+            runs.append((o.body, None))
+        elif sweeps.is_sweep(o.body) and a.body != o.body:
+            runs.append((o.body, new_points(a.body, o.body, cms)[0]))
+    return cost.total(runs)
 
 
 def _pvc_note(a: Obj, b: Obj) -> str:
@@ -82,7 +148,8 @@ def moves(base: list[Obj], head: list[Obj]) -> list[str]:
     return out
 
 
-def render(steps: list[Step], losses, found_moves: list[str], base_desc: str, markdown: bool) -> str:
+def render(steps: list[Step], losses, found_moves: list[str], base_desc: str, markdown: bool,
+           spend: cost.Cost | None = None) -> str:
     counts = {a: sum(s.action == a for s in steps) for a in ("create", "replace", "change", "prune", "unchanged")}
     summary = ", ".join(f"{n} to {a}" for a, n in counts.items() if n and a != "unchanged") or "no changes"
     shown = [s for s in steps if s.action != "unchanged"]
@@ -91,6 +158,8 @@ def render(steps: list[Step], losses, found_moves: list[str], base_desc: str, ma
         if shown:
             lines += ["| action | kind | name | note |", "|---|---|---|---|"]
             lines += [f"| {s.action} | {s.kind} | `{s.name}` | {s.note} |" for s in shown]
+        if spend is not None:
+            lines.append(f"\n**GPU-hours**: {cost.describe(spend)}")
         lines += [f"\n**MOVE** — {m}" for m in found_moves]
         lines += [f"\n**DATA LOSS** — PersistentVolumeClaim `{x.name}` {x.what}: {x.detail}" for x in losses]
         return "\n".join(lines) + "\n"
@@ -99,6 +168,8 @@ def render(steps: list[Step], losses, found_moves: list[str], base_desc: str, ma
     if shown:
         lines.append(f"  {'ACTION':<9} {'KIND':<22} {'NAME':<{width}}  NOTE")
         lines += [f"  {s.action:<9} {s.kind:<22} {s.name:<{width}}  {s.note}".rstrip() for s in shown]
+    if spend is not None:
+        lines.append(f"GPU-hours: {cost.describe(spend)}")
     lines += [f"MOVE: {m}" for m in found_moves]
     lines += [f"DATA LOSS: PersistentVolumeClaim {x.name} {x.what}: {x.detail}" for x in losses]
     return "\n".join(lines) + "\n"
@@ -118,8 +189,9 @@ def plan(out: Path, base: str | None, allow_data_loss: bool, markdown_file: Path
     for name, declared, kept in volumes.shrinks(pvcs(before), pvcs(after)):  # impossible, not a loss
         steps = [s._replace(note=f"storage cannot shrink ({kept} -> {declared}): it stays {kept}")
                  if s.name == name and s.kind == "PersistentVolumeClaim" else s for s in steps]
-    text = render(steps, losses, found_moves, base_desc, markdown=False)
-    md = render(steps, losses, found_moves, base_desc, markdown=True)
+    spend = merge_cost(before, after)
+    text = render(steps, losses, found_moves, base_desc, markdown=False, spend=spend)
+    md = render(steps, losses, found_moves, base_desc, markdown=True, spend=spend)
     live_ok, live_text = _live(out, allow_data_loss, allow_move, cluster)
     print(text + live_text, end="")
     if markdown_file:
@@ -156,7 +228,7 @@ def _live(out: Path, allow_data_loss: bool, allow_move: bool, cluster: bool | No
         tree = declared_tree(read_tree(out))
     except TreeError as exc:
         return False, f"error: {out}/: {exc}\n"
-    from .apply import marked
+    from .apply import marked, observe
 
     repo = repo_identity()
     try:
@@ -165,8 +237,11 @@ def _live(out: Path, allow_data_loss: bool, allow_move: bool, cluster: bool | No
         if cluster:
             return False, f"error: {exc}\n"
         return True, f"note: the cluster could not be asked ({exc}); {CANNOT_KNOW}\n"
+    observe(snap.ledger, snap)  # in memory only: plan writes nothing
     outcome = reconcile(marked(tree, repo, commit_id()), snap, tree.project, tree.namespace, repo)
     ok = show.guards_pass(outcome, tree, allow_data_loss, allow_move, snap)
-    lines = [f"on the cluster (namespace {tree.namespace}), apply will: {show.summary(outcome)}"]
+    spend = cost.total([(a.body, None) for a in outcome.actions if a.verb in ("create", "recreate") and a.body])
+    lines = [f"on the cluster (namespace {tree.namespace}), apply will: {show.summary(outcome)}; "
+             f"GPU-hours: {cost.describe(spend)}"]
     lines += show.render(outcome) + [f"  note      {n}" for n in outcome.notes]
     return ok, "\n".join(lines) + "\n"

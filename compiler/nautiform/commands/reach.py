@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from .. import kube, livestate
-from ..points import format_ranges, pod_point
+from ..podpoints import pod_point
+from ..points import compact
 from ..projectview import view_or_exit
 
 SHELL = ["/bin/sh", "-c", "command -v bash >/dev/null 2>&1 && exec bash || exec sh"]
@@ -35,7 +36,7 @@ def pick_pod(view, live, workload: str, point: int | None, running: bool = False
         if point is None:
             have = sorted({n for n, _ in numbered if n is not None})
             if len(have) > 1:
-                raise Unreachable(f"error: {workload} is a sweep with pods for points {format_ranges(have)}\n"
+                raise Unreachable(f"error: {workload} is a sweep with pods for points {compact(have)}\n"
                                   f"  hint: pass --point N (`nautiform status {workload}` lists the points)")
         else:
             pods = [p for n, p in numbered if n == point]

@@ -1,8 +1,9 @@
-"""`nautiform rerun WORKLOAD`: run a finished (or stuck) run again, on purpose.
+"""`nautiform rerun WORKLOAD [--failed] [--stop]`: run a finished (or stuck) run again, on purpose.
 
-`apply` never re-runs a Job the ledger says ran: GPU-hours are spent only on what changed. When the
-user wants a run again (a flaky node, new data behind the same URL), this is the one way: the
-ledger forgets the run and the declared Job is created anew. A run that is still going is stopped
+`apply` never re-runs what the ledger says ran: GPU-hours are spent only on what changed. When the
+user wants a run again (a flaky node, new data behind the same URL, failed sweep points), this is
+the one way: the ledger forgets the run (or a sweep's points: all, or with --failed only the failed
+ones), its finished Jobs are removed, and it is created anew. A run that is still going is stopped
 only with --stop, so a typo never kills a week of training.
 """
 from __future__ import annotations
@@ -10,14 +11,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .. import kube, lease, live
+from .. import kube, lease, live, sweeps
 from .. import ledger as ledgers
 from ..owner import commit_id, repo_identity
 from ..reconcile import workload_of
-from .apply import _save_ledger, _ssa, load, marked
+from .apply import _save_ledger, _ssa, load, marked, observe
 
 
-def rerun(out: Path, workload: str, stop: bool) -> int:
+def rerun(out: Path, workload: str, stop: bool, failed: bool = False) -> int:
     tree = load(out)
     if tree is None:
         return 1
@@ -35,7 +36,7 @@ def rerun(out: Path, workload: str, stop: bool) -> int:
     try:
         lease.acquire(tree.project, tree.namespace, holder)
         try:
-            return _rerun(tree, repo, commit, objs, stop)
+            return _rerun(tree, repo, commit, objs, stop, failed)
         finally:
             lease.release(tree.project, tree.namespace, holder)
     except lease.Busy as exc:
@@ -47,22 +48,37 @@ def rerun(out: Path, workload: str, stop: bool) -> int:
         return 1
 
 
-def _rerun(tree, repo: str, commit: str, objs, stop: bool) -> int:
+def _rerun(tree, repo: str, commit: str, objs, stop: bool, failed: bool) -> int:
     snap = live.snapshot(tree, repo)
     book = snap.ledger
-    ledgers.observe(book, [o for o in snap.labelled if o["kind"] == "Job"])
-    named = {(o["kind"], o["metadata"]["name"]): o for o in snap.named}
+    observe(book, snap)
+    mine = [o for o in snap.labelled if o["kind"] in ("Job", "Pod") and not o["metadata"].get("ownerReferences")
+            and workload_of(o) == workload_of(objs[0].body)]
+    running = [o for o in mine if o["kind"] == "Pod" or ledgers.job_outcome(o) is None]
+    if running and not stop and not failed:
+        names = ", ".join(f"{o['kind'].lower()}/{o['metadata']['name']}" for o in running)
+        print(f"error: {names} still running\n  hint: `nautiform rerun {workload_of(objs[0].body)} --stop` stops "
+              "it and starts over", file=sys.stderr)
+        return 1
+    for o in mine:
+        if o in running and (failed or not stop):
+            continue
+        kind, name = o["kind"].lower(), o["metadata"]["name"]
+        kube.run("delete", kind, name, "-n", tree.namespace, "--cascade=foreground", "--wait=true", "--timeout=120s")
+        print(f"  {'stopped' if o in running else 'removed':<9} {kind}/{name}")
     for o in objs:
-        current = named.get((o.kind, o.name))
-        if current is not None:
-            running = o.kind == "Pod" or ledgers.job_outcome(current) is None
-            if running and not stop:
-                print(f"error: {o.kind.lower()}/{o.name} is still running\n  hint: `nautiform rerun "
-                      f"{workload_of(o.body)} --stop` stops it and starts it over", file=sys.stderr)
-                return 1
-            kube.run("delete", o.kind.lower(), o.name, "-n", tree.namespace, "--cascade=foreground", "--wait=true",
-                     "--timeout=120s")
-            print(f"  stopped   {o.kind.lower()}/{o.name}" if running else f"  removed   {o.kind.lower()}/{o.name}")
+        if o.kind == "Job" and sweeps.is_sweep(o.body):
+            forgotten = sweeps.forget(book, workload_of(o.body), failed_only=failed)
+            print(f"  forgot    {forgotten} point(s) of sweep {workload_of(o.body)}")
+            cms = {x.name: x.body for x in tree.objs if x.kind == "ConfigMap"}
+            kept = [j for j in mine if j in running and (failed or not stop)]
+            verb, name, reason, body, _ = sweeps.plan(o.body, cms, kept,
+                                                      {c["metadata"]["name"]: c for c in snap.labelled
+                                                       if c["kind"] == "ConfigMap"}, book)
+            if body is None:
+                print(f"  {verb:<9} job/{name}: {reason}")
+                continue
+            o = o._replace(body=body)
         ledgers.forget(book, [o.name])
         created = _ssa(o.body)
         if o.kind == "Job":

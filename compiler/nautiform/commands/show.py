@@ -5,24 +5,13 @@ from __future__ import annotations
 import json
 import sys
 
-from .. import kube, volumes
+from .. import kube, rbac, volumes
 from ..owner import FIELD_MANAGER
 from ..reconcile import CHANGES, SHORT
 
 PAST = {"create": "created", "update": "updated", "recreate": "recreated", "prune": "pruned",
         "release": "released", "keep-pvc": "kept", "unchanged": "unchanged", "keep": "kept", "skip": "skipped",
         "hold": "held"}
-# What apply needs to be allowed to do, verb by resource (README: least privilege; `nautiform rbac`).
-NEEDS = {"create": [("create", r) for r in ("persistentvolumeclaims", "configmaps", "jobs.batch", "pods")],
-         "update": [("patch", r) for r in ("persistentvolumeclaims", "configmaps")],
-         "recreate": [("delete", "pods"), ("create", "pods")],
-         "prune": [("delete", r) for r in ("configmaps", "jobs.batch", "pods")],
-         "release": [("patch", "persistentvolumeclaims")]}
-ALWAYS = [("list", "jobs.batch"), ("list", "pods"), ("list", "configmaps"), ("list", "persistentvolumeclaims"),
-          ("create", "configmaps"), ("update", "configmaps"), ("create", "leases.coordination.k8s.io"),
-          ("delete", "leases.coordination.k8s.io")]
-
-
 def line(a, done: bool = False) -> str:
     verb = PAST.get(a.verb, a.verb) if done else a.verb
     reason = f": {a.reason}" if a.reason else ""
@@ -73,9 +62,7 @@ def guards_pass(outcome, tree, allow_data_loss: bool, allow_move: bool, snap) ->
 
 def dry_run(outcome, tree) -> int:
     """Permissions for every verb the apply would use, then the API server's own dry run of every write."""
-    needed = set(ALWAYS)
-    for a in outcome.changes:
-        needed.update(NEEDS.get(a.verb, []))
+    needed = rbac.needed(outcome.changes)
     denied = [(v, r) for v, r in sorted(needed) if kube.can_i(tree.namespace, v, r) is False]
     writes = [a.body for a in outcome.actions if a.verb in ("create", "update", "recreate") and a.body]
     if writes:

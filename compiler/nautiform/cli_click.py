@@ -228,6 +228,104 @@ def data_push_cmd(path: Path, name: str, project: Path, **options) -> None:
     sys.exit(push(project, path, name, PushOptions(**options)))
 
 
+_PROJECT = click.option("--project", "path", type=click.Path(path_type=Path), default="project.yaml",
+                        show_default=True, help="The project file; workload names come from it.")
+_PORTAL = click.option("--portal", "portal_opt", is_flag=False, flag_value="", default=None, metavar="[URL]",
+                       help="Read free GPUs from NRP's public node feed (default URL https://portal.nrp.ai/rpc; "
+                       "env NAUTIFORM_PORTAL_URL).")
+
+
+@cli.command("status")
+@click.argument("workload", required=False)
+@_PROJECT
+@_FORMAT
+@click.option("--watch", is_flag=True, help="Refresh until Ctrl-C.")
+@click.option("--interval", type=click.FloatRange(min=1), default=5, show_default=True, help="Seconds between "
+              "refreshes with --watch.")
+@_PORTAL
+@click.option("--prometheus", "prometheus_opt", is_flag=False, flag_value="", default=None, metavar="[URL]",
+              help="Read GPU use from Prometheus (default URL https://prometheus.nrp-nautilus.io; env "
+              "NAUTIFORM_PROMETHEUS_URL).")
+def status_cmd(workload, path: Path, fmt: str, watch: bool, interval: float, portal_opt, prometheus_opt) -> None:
+    """Every workload (or WORKLOAD): its live runs, a sweep's points, and why anything is stuck."""
+    from .commands.status import status
+
+    sys.exit(status(path, workload, fmt, watch, interval, portal_opt, prometheus_opt))
+
+
+_POINT = click.option("--point", type=click.IntRange(min=0), default=None, help="A sweep's point (its number in "
+                      "`nautiform status`).")
+_CONTAINER = click.option("--container", "-c", default=None, help="Container (default: main).")
+_PRINT = click.option("--print", "show", is_flag=True, help="Print the kubectl command instead of running it.")
+
+
+@cli.command("logs")
+@click.argument("workload")
+@_PROJECT
+@_POINT
+@click.option("-f", "--follow", is_flag=True, help="Stream new output.")
+@click.option("--previous", is_flag=True, help="The previous (crashed) container's output.")
+@click.option("--tail", type=int, default=None, help="Only the last N lines.")
+@_CONTAINER
+@_PRINT
+def logs_cmd(workload, path, point, follow, previous, tail, container, show) -> None:
+    """Show the output of WORKLOAD's pod (the newest run; a sweep's with --point)."""
+    from .commands.reach import logs
+
+    sys.exit(logs(path, workload, point, follow, previous, tail, container, show))
+
+
+@cli.command("exec", context_settings={"ignore_unknown_options": True})
+@click.argument("workload")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@_PROJECT
+@_POINT
+@_CONTAINER
+@_PRINT
+def exec_cmd(workload, command, path, point, container, show) -> None:
+    """Run COMMAND (default: a shell) in WORKLOAD's running pod: `nautiform exec dev -- nvidia-smi`."""
+    from .commands.reach import exec_
+
+    sys.exit(exec_(path, workload, point, tuple(command), container, show))
+
+
+@cli.command("port-forward")
+@click.argument("workload")
+@click.argument("port")
+@_PROJECT
+@_POINT
+@click.option("--address", default="127.0.0.1", show_default=True, help="Local address to listen on.")
+@_PRINT
+def port_forward_cmd(workload, port, path, point, address, show) -> None:
+    """Forward local PORT (or LOCAL:REMOTE) to WORKLOAD's running pod, e.g. a notebook on 8888."""
+    from .commands.reach import port_forward
+
+    sys.exit(port_forward(path, workload, port, point, address, show))
+
+
+@cli.command("stop")
+@click.argument("workload")
+@_PROJECT
+def stop_cmd(workload, path) -> None:
+    """Stop WORKLOAD's runs (volumes untouched); apply will not restart them, `nautiform rerun` does."""
+    from .commands.stop import stop
+
+    sys.exit(stop(path, workload))
+
+
+@cli.command("gpus")
+@_PROJECT
+@_FORMAT
+@_PORTAL
+@click.option("--dry-run/--no-dry-run", default=True, show_default=True, help="Also send each workload to the "
+              "API server as a server-side dry run (admission: quotas, policies).")
+def gpus_cmd(path, fmt, portal_opt, dry_run) -> None:
+    """Which GPUs are free now, per product and region, and whether each workload fits."""
+    from .commands.gpus import gpus
+
+    sys.exit(gpus(path, fmt, portal_opt, dry_run))
+
+
 def run() -> None:
     """Parse sys.argv with click and run the command; click's own failures map to exit codes here,
     the rest goes to the error boundary in `cli.main`."""

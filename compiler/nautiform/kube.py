@@ -71,3 +71,35 @@ def can_i(namespace: str, verb: str, resource: str) -> bool | None:
     if answer.startswith("no"):
         return False
     return None
+
+
+def forbidden(exc: KubeError) -> bool:
+    return "forbidden" in str(exc).lower()
+
+
+def explain(exc: KubeError) -> str:
+    """One `error:` line and a hint for a failed kubectl call, for the day-two commands."""
+    import re
+
+    text = str(exc)
+    denied = re.search(r'cannot (\w+) resource "([^"]+)"', text)
+    if denied:
+        verb, resource = denied.groups()
+        user = re.search(r'User "([^"]+)"', text)
+        who = f" ({user.group(1)})" if user else ""
+        scope = " cluster-wide" if "cluster scope" in text else ""
+        return (f"error: your account{who} may not {verb} {resource}{scope}\n"
+                "  hint: ask your namespace admin for that permission, or use a kubeconfig that has it")
+    if "kubectl not found" in text or "cannot run kubectl" in text:
+        return f"error: {text}"
+    lowered = text.lower()
+    if any(s in lowered for s in ("unable to connect", "connection refused", "no configuration has been provided",
+                                  "dial tcp", "no such host", "i/o timeout", "the server has asked for the client",
+                                  "certificate", "server could not find the requested resource",
+                                  "invalid configuration", "couldn't get current server api group list")):
+        body = text.split(" failed: ", 1)[-1]
+        lines = [ln.strip() for ln in body.splitlines() if ln.strip() and not re.match(r"^[EWI]\d{4} ", ln.strip())]
+        return (f"error: cannot reach the cluster: {(lines or [body])[-1][:200]}\n"
+                "  hint: point KUBECONFIG at your kubeconfig (NRP: https://nrp.ai/config) and check "
+                "`kubectl get pods`")
+    return f"error: {text[:400]}"

@@ -156,3 +156,42 @@ def write(ledger: Ledger, project: str, namespace: str, repo: str) -> Ledger:
     proc = kube.run(verb, "-f", "-", "-o", "json", stdin=json.dumps(doc))
     version = json.loads(proc.stdout)["metadata"]["resourceVersion"]
     return Ledger(ledger.data, version, "ok")
+
+
+REASON_FIELDS = ("code", "title", "detail", "hint", "where", "setting")
+
+
+def record_reason(ledger: Ledger, name: str, problem: dict) -> bool:
+    """Keep the last explained reason of run `name` (status: Kubernetes events expire within about an
+    hour and finished Jobs go with their TTL; the explanation stays here). True if the entry changed."""
+    entry = ledger.runs.get(name)
+    if entry is None:
+        return False
+    reason = {k: problem[k] for k in REASON_FIELDS if problem.get(k)}
+    old = entry.get("last_reason") or {}
+    if (old.get("code"), old.get("title")) == (reason.get("code"), reason.get("title")):
+        return False  # the same reason again (its detail may differ: free counts move); no write
+    entry["last_reason"] = {**reason, "seen": now_iso()}
+    return True
+
+
+def stop(ledger: Ledger, name: str, workload: str) -> None:
+    """`nautiform stop`: the run is held (apply does not start it again); `nautiform rerun` does."""
+    entry = ledger.runs.setdefault(name, {"workload": workload, "created": ""})
+    entry["state"], entry["finished"] = "stopped", now_iso()
+
+
+def update(namespace: str, project: str, repo: str, project_file: str, change) -> Ledger | None:
+    """Read the ledger, apply `change(ledger) -> bool` (True: something changed) and write it with its
+    resourceVersion; a lost race re-reads and applies the change again. A missing or unreadable
+    ledger is never created here: apply must see it lost and hold what it cannot account for.
+    Returns the ledger written, or None when nothing was (no change, or no ledger)."""
+    for _ in range(5):
+        book = read(namespace, project, repo, project_file)
+        if book.state != "ok" or not change(book):
+            return None
+        try:
+            return write(book, project, namespace, repo)
+        except kube.Conflict:
+            continue
+    raise kube.KubeError("could not write the ledger: it kept changing under us")

@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from cluster_harness import HERE, REPO
+from cluster_harness import REPO
+from kwoknode import kwok_node
 from ruamel.yaml import YAML
-
-STAGES = HERE / "kwok-stages.yaml"
 
 PROJECT = """\
 version: 1
@@ -89,20 +86,12 @@ def test_a_missing_volume_is_one_clear_line(cluster, namespace, tmp_path):
     assert not transfer_pods(cluster, namespace)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def exec_node(cluster, namespace, tmp_path):
-    """A node served by a second kwok whose exec runs locally in `volume` (see the module docstring).
-    Small (1 cpu, 1Gi, 2 pods) and tainted PreferNoSchedule, so other tests' pods keep off it."""
-    name, port, volume = f"nf-exec-{namespace}", _free_port(), tmp_path / "volume"
+    """A node served by a second kwok whose exec runs locally in `volume` (see the module docstring)."""
+    name, volume = f"nf-exec-{namespace}", tmp_path / "volume"
     volume.mkdir()
-    config = tmp_path / "kwok.yaml"
-    config.write_text(STAGES.read_text() + f"""
+    simulations = f"""
 ---
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: ClusterExec
@@ -110,43 +99,14 @@ metadata: {{name: {name}}}
 spec:
   selector: {{matchNamespaces: [{namespace}]}}
   execs: [{{local: {{workDir: "{volume}", envs: [{{name: NAUTIFORM_RECEIVE_ROOT, value: "{volume}"}}]}}}}]
-""")
-    binaries = subprocess.run([str(HERE / "build")], capture_output=True, text=True, check=True).stdout.split()[-1]
-    pki = Path(cluster.kubeconfig).parent / "pki"
-    log = open(tmp_path / "kwok.log", "wb")
-    kwok = subprocess.Popen([f"{binaries}/kwok", f"--kubeconfig={cluster.kubeconfig}", f"--config={config}",
-                             f"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node={name}",
-                             "--node-ip=127.0.0.1", "--node-name=localhost", f"--node-port={port}",
-                             f"--server-address=127.0.0.1:{port}", f"--tls-cert-file={pki}/admin.crt",
-                             f"--tls-private-key-file={pki}/admin.key", "--node-lease-duration-seconds=200"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    capacity = {"cpu": "1", "memory": "1Gi", "pods": "2"}
-    objects = [
-        {"apiVersion": "v1", "kind": "Node",
-         "metadata": {"name": name, "annotations": {"kwok.x-k8s.io/node": name},
-                      "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}},
-         "spec": {"taints": [{"key": "nautiform.io/exec-test", "value": "true", "effect": "PreferNoSchedule"}]},
-         "status": {"capacity": capacity, "allocatable": capacity,
-                    "daemonEndpoints": {"kubeletEndpoint": {"Port": port}}}},
-        {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name},
-         "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": name,
-                  "hostPath": {"path": str(volume)}, "nodeAffinity": {"required": {"nodeSelectorTerms": [
-                      {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In",
-                                             "values": [name]}]}]}}}}]
-    try:
-        cluster.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
+"""
+    pv = {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name},
+          "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": name,
+                   "hostPath": {"path": str(volume)}, "nodeAffinity": {"required": {"nodeSelectorTerms": [
+                       {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In",
+                                              "values": [name]}]}]}}}}
+    with kwok_node(cluster, namespace, tmp_path, name, simulations, extra=(pv,)):
         yield name, volume
-    finally:
-        cluster.kubectl("delete", "pods", "--all", "-n", namespace, "--wait=false", check=False)
-        cluster.kubectl("delete", "pv", name, "--wait=false", check=False)
-        cluster.kubectl("delete", "node", name, "--wait=false", check=False)
-        kwok.send_signal(signal.SIGTERM)
-        try:
-            kwok.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            kwok.kill()
-            kwok.wait()
-        log.close()
 
 
 def test_push_through_kubectl_exec_into_the_volume(cluster, namespace, tmp_path, exec_node):

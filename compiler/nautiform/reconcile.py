@@ -144,6 +144,9 @@ def _job(name: str, body: dict, live: dict | None, ledger, ledger_lost: bool) ->
         when = f" {entry.get('finished') or entry.get('created') or ''}".rstrip()
         return Action("skip", "Job", name, f"already ran ({state}{when}); `nautiform rerun {workload_of(body)}` "
                       "runs it again")
+    if state == "stopped":
+        return Action("hold", "Job", name, f"stopped with `nautiform stop`; `nautiform rerun {workload_of(body)}` "
+                      "starts it again", body)
     return Action("hold", "Job", name, "it is gone but nautiform never saw it finish (removed by hand, or by its "
                   f"TTL after an unobserved end); not re-run silently: `nautiform rerun {workload_of(body)}`", body)
 

@@ -10,8 +10,8 @@ driver rebuilds the in-memory study from the record and carries on.
 
 Interface (the builder writes the inputs; `nautiform status` reads the record):
 
-  command   python3 nautiform_search.py --definition DIR --namespace NS [--owner-job NAME]
-                    [--install DIR] [--interval S]             (in the cluster: ServiceAccount token)
+  command   python3 nautiform_search.py --definition DIR [--namespace NS] [--owner-job NAME]
+                    [--install DIR] [--interval S]    (in a pod: its ServiceAccount's token and namespace)
             python3 nautiform_search.py --definition DIR --local WORKDIR     (trials as local processes)
             nautiform_gate.py must sit beside this file (its API client is reused).
   DIR       the study definition ConfigMap mounted as files:
@@ -543,7 +543,11 @@ def main(argv: list | None = None) -> int:
     ap.add_argument("--ca-file")
     args = ap.parse_args(argv)
     if not args.local and not args.namespace:
-        ap.error("give --namespace (in the cluster) or --local WORKDIR")
+        try:  # in a pod: the ServiceAccount's own namespace
+            with open("/var/run/secrets/kubernetes.io/serviceaccount/namespace", encoding="utf-8") as fh:
+                args.namespace = fh.read().strip()
+        except OSError:
+            ap.error("give --namespace (outside a pod) or --local WORKDIR")
     try:
         with open(os.path.join(args.definition, "study.json"), encoding="utf-8") as fh:
             study = json.load(fh)

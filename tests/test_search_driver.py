@@ -157,3 +157,16 @@ def test_result_value(message, expected):
 
 def test_substitute_like_the_sweep_launcher():
     assert ns.substitute("--lr={lr} {{lr}} {batch}", {"lr": 0.1, "batch": 64}) == "--lr=0.1 {lr} 64"
+
+
+def test_a_large_record_is_gzipped_and_reads_back():
+    names = ["lr", "opt"]
+    rows = [{"n": n, "state": "complete" if n % 7 else "failed", "value": None if n % 7 == 0 else n / 3, "attempts": 1,
+             "preempted": n % 2, "params": {"lr": 1e-3 * (n + 1), "opt": "adam"}, "reason": "" if n % 7 else "exit code 1"}
+            for n in range(20_000)]
+    header = {"study": "s", "params": names}
+    data = ns.encode(header, rows, names)
+    assert sorted(data) == ["study.json", "trials.jsonl.gz"]
+    assert ns.decode(data) == (header, rows)
+    small = ns.encode(header, rows[:10], names)
+    assert sorted(small) == ["study.json", "trials.jsonl"] and ns.decode(small) == (header, rows[:10])

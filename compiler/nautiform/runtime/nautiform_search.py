@@ -35,7 +35,8 @@ Interface (the builder writes the inputs; `nautiform status` reads the record):
   record    ConfigMap RECORD, data `study.json` (the header: columns, counts, best, state "running" |
             "done" | "stopped", reason) and `trials.jsonl` (one JSON array per trial, in the header's
             `columns` order: trial, state, value, attempts, preempted, [param values in `params` order],
-            reason). States: running, complete, failed, stopped (the deadline ended it).
+            and reason when there is one); past 512 KiB gzipped instead, as binaryData `trials.jsonl.gz`.
+            States: running, complete, failed, stopped (the deadline ended it). `decode()` reads it.
 
 Preemption: a trial pod that is preempted (condition DisruptionTarget) is re-created by its own Job
 (the template's podFailurePolicy Ignore), counted in `preempted`; a Job that fails otherwise is run
@@ -48,7 +49,9 @@ Standard library plus Optuna (pinned below; --install DIR pip-installs it there 
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
+import gzip
 import json
 import math
 import os
@@ -63,6 +66,7 @@ JOB_NAME = "batch.kubernetes.io/job-name"
 RESULT_PATH = "/dev/termination-log"
 COLUMNS = ["trial", "state", "value", "attempts", "preempted", "params", "reason"]
 FINAL = ("complete", "failed", "stopped")
+PLAIN_LIMIT = 512 * 1024
 
 # An ended trial Job as an executor sees it: ok (exit 0 / Complete), the result text, why it failed,
 # how many of its pods were preempted.
@@ -279,15 +283,17 @@ class ConfigMapStore:
 
     def load(self) -> dict | None:
         self.obj = self.api.call("GET", f"{self.path}/{self.name}")
-        return (self.obj or {}).get("data") or None
+        return {**(self.obj or {}).get("data", {}), **(self.obj or {}).get("binaryData", {})} or None
 
     def save(self, data: dict) -> None:
+        text = {k: v for k, v in data.items() if not k.endswith(".gz")}
+        binary = {k: v for k, v in data.items() if k.endswith(".gz")}
         if self.obj is None:
             body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": self.name, "labels": self.labels},
-                    "data": data}
+                    "data": text, "binaryData": binary}
             self.obj = self.api.call("POST", self.path, body)
             return
-        self.obj["data"] = data
+        self.obj.update(data=text, binaryData=binary)
         try:  # carries the resourceVersion read: a second writer gets 409
             self.obj = self.api.call("PUT", f"{self.path}/{self.name}", self.obj)
         except Exception as exc:
@@ -347,20 +353,31 @@ def sampler(optuna, kind: str, seed: int):
 
 
 def encode(header: dict, rows: list, names: list) -> dict:
-    lines = [json.dumps([r["n"], r["state"], r["value"], r["attempts"], r["preempted"],
-                         [r["params"][k] for k in names], r["reason"]], separators=(",", ":")) for r in rows]
-    return {"study.json": json.dumps(header, indent=1, sort_keys=True) + "\n",
-            "trials.jsonl": "".join(line + "\n" for line in lines)}
+    """The record's ConfigMap data. Past PLAIN_LIMIT the trials are gzipped (key trials.jsonl.gz, base64
+    as a ConfigMap's binaryData is in JSON): 10,000 trials of 8 parameters are ~1 MiB as text, ~0.33 MiB
+    gzipped, and a ConfigMap holds 1 MiB."""
+    lines = "".join(json.dumps([r["n"], r["state"], r["value"], r["attempts"], r["preempted"],
+                                [r["params"][k] for k in names]] + ([r["reason"]] if r["reason"] else []),
+                               separators=(",", ":")) + "\n" for r in rows)
+    out = {"study.json": json.dumps(header, indent=1, sort_keys=True) + "\n"}
+    if len(lines) <= PLAIN_LIMIT:
+        out["trials.jsonl"] = lines
+    else:
+        out["trials.jsonl.gz"] = base64.b64encode(gzip.compress(lines.encode(), 6, mtime=0)).decode()
+    return out
 
 
 def decode(data: dict) -> tuple[dict, list]:
     header = json.loads(data["study.json"])
     names = header["params"]
+    text = data.get("trials.jsonl", "")
+    if "trials.jsonl.gz" in data:
+        text = gzip.decompress(base64.b64decode(data["trials.jsonl.gz"])).decode()
     rows = []
-    for line in data.get("trials.jsonl", "").splitlines():
-        n, state, value, attempts, preempted, values, reason = json.loads(line)
+    for line in text.splitlines():
+        n, state, value, attempts, preempted, values, *reason = json.loads(line)
         rows.append({"n": n, "state": state, "value": value, "attempts": attempts, "preempted": preempted,
-                     "params": dict(zip(names, values)), "reason": reason})
+                     "params": dict(zip(names, values)), "reason": reason[0] if reason else ""})
     return header, rows
 
 

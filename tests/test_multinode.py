@@ -70,3 +70,11 @@ def test_fit_report():
     assert mn.placements(table, 2, 4, same_zone=True) == {"us-west/ucsd": ["a", "c"]}
     assert mn.need(4, 8, "A100") == "needs 4 nodes × 8 A100 in one region"
     assert mn.need(2, 4, same_zone=True) == "needs 2 nodes × 4 GPUs in one zone"
+
+
+def test_violation_warning_from_five_gpu_ranks():
+    assert mn.violation_warning(RUN._replace(nodes=4), 4) is None
+    assert mn.violation_warning(RUN._replace(nodes=5, gpus_per_node=0), 4) is None
+    assert mn.violation_warning(RUN._replace(nodes=5), 4) == (
+        "5 ranks idle their GPUs during image pull and rendezvous (up to 300s); NRP refuses your new Jobs "
+        "while more than 4 of your pods use their GPUs under 40%")

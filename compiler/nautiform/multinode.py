@@ -175,3 +175,14 @@ def placements(table, nodes: int, gpus_per_node: int, same_zone: bool = False) -
             domain = f"{node.region}/{node.zone}" if same_zone else node.region
             by_domain.setdefault(domain, []).append(node.name)
     return {d: sorted(names) for d, names in sorted(by_domain.items()) if len(names) >= nodes}
+
+
+def violation_warning(mn: MultiNode, limit: int) -> str | None:
+    """The nautilus profile's warning (a lint rule calls this with the profile's limit, 4 on NRP): every
+    rank holds GPUs at 0% while its image is pulled and while it waits for the others, and NRP's
+    admission gate refuses a user's new Jobs while more than `limit` of their pods run under 40% GPU
+    use (shared/nrp-facts.md section 9, third-party observation)."""
+    if not mn.gpus_per_node or mn.nodes <= limit:
+        return None
+    return (f"{mn.nodes} ranks idle their GPUs during image pull and rendezvous (up to {mn.rdzv_timeout}s); "
+            f"NRP refuses your new Jobs while more than {limit} of your pods use their GPUs under 40%")

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import calendar
 import copy
 import gzip
 import json
@@ -86,7 +87,7 @@ def now() -> str:
 
 
 def parse_time(text: str) -> float:
-    return float(time.mktime(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ")) - time.timezone)
+    return float(calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ")))
 
 
 # ---- parameters and results ----------------------------------------------------------------------

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from nautiform.builders import launcher
+from nautiform import launcher
 from nautiform.expand import expand
 from nautiform.model import SweepSpec
 

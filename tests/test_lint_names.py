@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nautiform.builders.names import object_name
+from nautiform.names import object_name
 from nautiform.pipeline import compile_file
 
 BASE = """version: 1

@@ -5,6 +5,7 @@ mistake gives one clear message.
 """
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Any, Union
 
@@ -87,14 +88,17 @@ def _abs_path(value: Any) -> str:
     # The API server accepts any mountPath; the container runtime then fails the pod at start.
     if not isinstance(value, str):
         raise Invalid("type", f"expected a path, got {show(value)}", "e.g. /data")
-    if value.startswith("/") and value.rstrip("/") == "":
-        raise Invalid("path", "a mount at / would hide the image's whole file system", "use a directory, e.g. /data")
     if not value.startswith("/") or any(c in value for c in "\n\r\x00:"):
         raise Invalid("path", f"{value!r} is not an absolute path inside the container",
                    "start it with / and leave out ':' and line breaks, e.g. /data")
     if ".." in value.split("/"):
         raise Invalid("path", f"{value!r} must not contain '..'", "write the path without '..'")
-    return value
+    # /data, /data/, //data and /./data are one directory to the container runtime; written once, in one
+    # form, so that two mounts at one place are seen as such (issue 12, item 1).
+    path = "/" + posixpath.normpath(value).lstrip("/")
+    if path == "/":
+        raise Invalid("path", "a mount at / would hide the image's whole file system", "use a directory, e.g. /data")
+    return path
 
 
 AbsPath = Value(_abs_path, {"type": "string", "pattern": "^/[^:\n\r]*[^/:\n\r]",

@@ -45,9 +45,13 @@ class Image(Record):
 
 
 class Code(Record):
-    repo = required(Str(), "Git URL cloned at pod start by an init container.")
+    repo = required(Str(), "Git URL cloned at pod start by an init container: https://... or, with `ssh_key`, "
+                    "git@host:path or ssh://...")
     ref = optional(Str(), "main", "Branch, tag or commit to check out.")
-    credentials = optional(DnsLabel, None, "Secret with keys `user` and `password` (a read_repository token).")
+    credentials = optional(DnsLabel, None, "Secret with keys `user` and `password` (a read_repository token), "
+                           "for an https repo.")
+    ssh_key = optional(DnsLabel, None, "Secret with keys `ssh-privatekey` (a deploy key) and `known_hosts` (the "
+                       "host's public key), for an SSH repo.")
     path = optional(AbsPath, "/workspace/code", "Where the checkout appears; the working directory.")
 
 
@@ -215,7 +219,8 @@ class Interactive(PodSettings):
 
 class Batch(PodSettings):
     command = required(Command)
-    backoff_limit = optional(Int(ge=0, le=1000), 2, "Retries before the Job fails.")
+    backoff_limit = optional(Int(ge=0, le=1000), None, "Retries of the whole Job before it fails (default 2; "
+                             "a sweep with backoff_limit_per_index has no Job-wide limit unless this is set).")
     ttl_after_finished = optional(Duration, 7 * 86400, "Delete the finished Job after this.")
     deadline = optional(Duration, None, "activeDeadlineSeconds of the Job.")
     outputs = optional(Outputs, None, "Results synced out when the command ends, even on failure; a sweep gets "

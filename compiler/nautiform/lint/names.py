@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import re
 
-from ..builders.launcher import env_name
-from ..builders.names import object_name
+from ..launcher import env_name
 from ..errors import diag, dotted
 
 CODE = "name-collision"
@@ -90,8 +89,7 @@ def _objects(manifests) -> list:
 
 
 def _claims(r) -> list:
-    created = {object_name(r.name, name): name for name, vol in r.project.volumes.items()
-               if vol.existing_claim is None}
+    created = {vol.claim: vol.name for vol in r.volumes.values() if vol.create}
     out = []
     for name, vol in r.project.volumes.items():
         other = created.get(vol.existing_claim)

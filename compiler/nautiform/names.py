@@ -6,6 +6,7 @@ so it stays unique and the same on every machine (cdk8s does the same).
 from __future__ import annotations
 
 import hashlib
+import json
 
 MAX = 63
 
@@ -27,3 +28,9 @@ def labels(project: str, owner: str | None, workload: str | None = None) -> dict
     if owner:
         out["nautiform.io/owner"] = owner
     return out
+
+
+def digest(value: object, length: int = 8) -> str:
+    """Short content hash of any JSON-able value; key order and hash seed cannot change it."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:length]

@@ -106,13 +106,22 @@ class Int:
 
 
 class Float:
+    def __init__(self, gt: float | None = None):
+        self.gt = gt
+
     def parse(self, value, loc, out):
         if type(value) is float or type(value) is int:
+            if value != value or value in (float("inf"), float("-inf")):  # .nan, .inf: JSON has neither
+                out.append(Problem(loc, "range", f"{value} is not a finite number", "write a number"))
+                return _BAD
+            if self.gt is not None and not value > self.gt:
+                out.append(Problem(loc, "range", f"{value} is out of range", f"use a number above {self.gt}"))
+                return _BAD
             return float(value)
         return _wrong(out, loc, "a number", value, _number_hint(value))
 
     def schema(self, defs):
-        return {"type": "number"}
+        return {"type": "number", **({"exclusiveMinimum": self.gt} if self.gt is not None else {})}
 
 
 def _number_hint(value) -> str:
@@ -266,6 +275,88 @@ class Tagged:
                 "discriminator": {"propertyName": self.key, "mapping": refs}}
 
 
+# ---- rules across the fields of one record, declared as data --------------------------------------
+# Each rule is checked by the validator (`check(record)` raises Invalid) and written into the published
+# schema (`schema()`), so the two cannot disagree (issue 12, item 13). A field counts as "given" when it
+# is present and neither null nor false (`scratch: false` is the same as leaving it out).
+
+_GIVEN = {"not": {"enum": [None, False]}}
+
+
+def given(record, name: str) -> bool:
+    value = getattr(record, name)
+    return value is not None and value is not False
+
+
+def _listed(names) -> str:
+    return ", ".join(f"`{n}`" for n in names)
+
+
+def _present(*names: str) -> dict:
+    return {"required": list(names), "properties": {n: _GIVEN for n in names}}
+
+
+class ExactlyOne:
+    """Exactly one of `names` is given (JSON Schema: oneOf over "this one is given")."""
+
+    def __init__(self, *names: str, where: str = "", message: str = "", hint: str = ""):
+        self.names, self.where, self.message, self.hint = names, where, message, hint
+
+    def check(self, record) -> None:
+        found = [n for n in self.names if given(record, n)]
+        if len(found) != 1:
+            raise Invalid("choice", self.message or f"{self.where} needs exactly one of {_listed(self.names)}" +
+                          (f"; found {len(found)}" if found else ""), self.hint or f"keep one of {_listed(self.names)}")
+
+    def schema(self) -> dict:
+        return {"oneOf": [_present(n) for n in self.names]}
+
+
+class Excludes:
+    """When `name` is given, none of `others` may be (JSON Schema: not {required: both})."""
+
+    def __init__(self, name: str, *others: str, message: str = "", hint: str = ""):
+        self.name, self.others, self.message, self.hint = name, others, message, hint
+
+    def check(self, record) -> None:
+        if given(record, self.name) and any(given(record, o) for o in self.others):
+            raise Invalid("choice", self.message or f"`{self.name}` takes none of {_listed(self.others)}",
+                          self.hint or f"remove {_listed(self.others)} or `{self.name}`")
+
+    def schema(self) -> dict:
+        return {"allOf": [{"not": _present(self.name, o)} for o in self.others]}
+
+
+class When:
+    """When text field `name` matches `pattern`, `requires` must be given and `forbids` must not (JSON
+    Schema: if/then); otherwise `forbids_else` must not be given (else)."""
+
+    def __init__(self, name: str, pattern: str, requires: tuple = (), forbids_else: tuple = (), message: str = "",
+                 else_message: str = "", hint: str = "", else_hint: str = ""):
+        import re
+
+        self.name, self.pattern, self.regex = name, pattern, re.compile(pattern)
+        self.requires, self.forbids_else = requires, forbids_else
+        self.message, self.else_message, self.hint, self.else_hint = message, else_message, hint, else_hint
+
+    def check(self, record) -> None:
+        value = getattr(record, self.name)
+        if isinstance(value, str) and self.regex.search(value):
+            if not all(given(record, n) for n in self.requires):
+                raise Invalid("choice", self.message, self.hint)
+        elif any(given(record, n) for n in self.forbids_else):
+            raise Invalid("choice", self.else_message, self.else_hint)
+
+    def schema(self) -> dict:
+        out: dict = {"if": {"required": [self.name], "properties": {self.name: {"type": "string",
+                                                                             "pattern": self.pattern}}}}
+        if self.requires:
+            out["then"] = _present(*self.requires)
+        if self.forbids_else:
+            out["else"] = {"allOf": [{"not": _present(n)} for n in self.forbids_else]}
+        return out
+
+
 # ---- records --------------------------------------------------------------------------------------
 
 class Field:
@@ -305,8 +396,11 @@ class Record:
             delattr(cls, name)
         cls._required = tuple(n for n, f in cls.fields.items() if f.default is REQUIRED)
 
+    rules: tuple = ()  # declared rules across fields (ExactlyOne, Excludes, When): validator and schema
+
     def check(self) -> None:
-        """Rules across fields; raise Invalid. Runs only when every field is valid."""
+        """Rules across fields that are not `rules` data; raise Invalid. Runs only when every field is valid.
+        Anything written here the schema cannot say: keep it empty where a declared rule can."""
 
     @classmethod
     def parse(cls, value, loc: tuple, out: list):
@@ -335,6 +429,8 @@ class Record:
         record.__dict__.update(  # in declared order, whatever the order in the file
             (name, values[name] if name in values else f.default_value()) for name, f in fields.items())
         try:
+            for rule in cls.rules:
+                rule.check(record)
             record.check()
         except Invalid as exc:
             out.append(Problem(loc, exc.code, exc.message, exc.hint))
@@ -360,6 +456,8 @@ class Record:
                 body["required"] = list(cls._required)
             if cls.__doc__:
                 body["description"] = " ".join(cls.__doc__.split())
+            if cls.rules:
+                body["allOf"] = [rule.schema() for rule in cls.rules]
             defs[name] = body
         return {"$ref": f"#/$defs/{name}"}
 

@@ -21,6 +21,8 @@ def validate(loaded: Loaded) -> Project:
 
 def _diagnostic(p: Problem, loaded: Loaded) -> Diagnostic:
     hint = p.hint
+    if "{source}" in hint:  # a value as the user wrote it (records have only the parsed value)
+        hint = hint.replace("{source}", loaded.sources.get(tuple(p.loc), ""))
     if p.code == "missing":
         hint = hint or _MISSING_HINTS.get(str(p.loc[-1]), "add it")
         pos = loaded.position(p.loc[:-1], key=True)  # a missing key is shown where it belongs

@@ -28,14 +28,32 @@ def compile_file(path: Path, out: Path | None = None) -> Result:
     from .validate import validate
 
     file = path.name
+    loaded = None
     try:
         text = _read(path)
         loaded = load_text(text, file)
         project = validate(loaded)
         image = _image(project, path.parent, out, loaded)
     except UserError as exc:
-        return Result(diagnostics=sorted(exc.diagnostics, key=Diagnostic.sort_key))
+        diags = exc.diagnostics
+        if loaded is not None:
+            diags = diags + _rest(loaded, diags)
+        return Result(diagnostics=sorted(diags, key=Diagnostic.sort_key))
     return _compile(loaded, project, image, load_profile(project.project.profile), runtime_script())
+
+
+def _rest(loaded, diags: list[Diagnostic]) -> list[Diagnostic]:
+    """Errors inside some workloads must not hide the problems of the others (issue 12, item 11): when
+    every validation error lies inside workloads, the remaining ones are compiled for their diagnostics
+    (nothing is written: the result has errors anyway)."""
+    from .profile import load_profile
+    from .validate import validate_without
+
+    project = validate_without(loaded, diags)
+    if project is None:
+        return []
+    image = project.image.ref or f"{project.image.build.repository}:unbuilt"
+    return _compile(loaded, project, image, load_profile(project.project.profile), runtime_script()).diagnostics
 
 
 def _read(path: Path) -> str:

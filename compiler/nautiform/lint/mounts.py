@@ -21,6 +21,8 @@ def check(r, manifests) -> list:
             if first is None:
                 seen[m.path] = m
                 continue
+            if m.loc[:1] == ("code",):  # shared by every workload: point at this workload's own key
+                first, m = m, first
             out.append(diag("mount-conflict", m.loc, f"{m.path} is mounted twice: by {_what(first)} and by "
                             f"{_what(m)}; a container has one volume per path",
                             "give each mount its own path", workload=w.name))

@@ -42,7 +42,7 @@ def ends_idle(argv: tuple[str, ...]) -> bool:
 
 
 def _last_statement_idles(script: str) -> bool:
-    statements = [s.strip() for s in re.split(r";|&&|\|\||\n", script) if s.strip()]
+    statements = [s.strip() for s in re.split(r";|&&|\|\||\n|&", script) if s.strip()]  # `a & tail -F` too
     statements = [s for s in statements if s not in ("done", "fi") and not s.startswith("#")]
     if not statements:
         return False

@@ -30,7 +30,9 @@ _LABEL = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 _SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
 FORMATS = {  # what: (pattern, longest, hint)
     "a DNS-1123 subdomain": (re.compile(f"^{_SUBDOMAIN}$"), 253, "lowercase letters, digits, '-' and '.'"),
-    "a secret key": (re.compile(r"^[-._a-zA-Z0-9]+$"), 253, "letters, digits, '-', '_' and '.'"),
+    # IsConfigMapKey: also not '.' or '..' and not starting with '..' (found by the server property test)
+    "a secret key": (re.compile(r"^(?!\.\.?$)(?!\.\.)[-._a-zA-Z0-9]+$"), 253,
+                     "letters, digits, '-', '_' and '.', not '.' or '..' and not starting with '..'"),
     "a qualified name": (re.compile(f"^({_SUBDOMAIN}/)?{_LABEL}$"), 316, "[prefix/]name, e.g. nvidia.com/gpu"),
     "a label value": (re.compile(f"^({_LABEL})?$"), 63, "at most 63 letters, digits, '-', '_' and '.'"),
 }

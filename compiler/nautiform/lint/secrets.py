@@ -44,7 +44,7 @@ _OPTION = re.compile(r"^--?([A-Za-z][-A-Za-z0-9_]*)(?:=(.*))?$")
 
 def check(r, manifests) -> list:
     out, seen = [], set()
-    for loc, value, name in _strings(r.project, ()):
+    for loc, value, name in strings(r.project):
         found = find(value, name)
         if found and loc not in seen:  # an argv item is seen twice: alone and after its --option
             seen.add(loc)
@@ -95,6 +95,12 @@ def _mask(token: str) -> str:
     """Only the well-known prefix of the format (hf_, AKIA, glpat-) is shown, never a random character."""
     m = _PREFIX.match(token)
     return (m.group() if m else "") + "****"
+
+
+def strings(project):
+    """(loc, string, name it is set under) for every string in the validated project (also used by the
+    control-character rule)."""
+    return _strings(project, ())
 
 
 def _hint(loc: tuple) -> str:

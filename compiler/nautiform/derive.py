@@ -12,6 +12,7 @@ import json
 from collections import namedtuple
 from fractions import Fraction
 from types import MappingProxyType
+from typing import Mapping
 
 from . import launcher, quantity
 from .expand import MAX_POINTS, Sweep, expand
@@ -58,7 +59,7 @@ class Resource(namedtuple("Resource", "request limit scratch")):
     __slots__ = ()
 
 
-def volumes(project, profile) -> dict:
+def volumes(project, profile) -> Mapping[str, Volume]:
     out = {}
     for name, vol in project.volumes.items():
         create = vol.existing_claim is None
@@ -94,7 +95,7 @@ def data_configmap(project, profile, runtime: str) -> tuple[str, dict] | None:
     return object_name(project.project.name, "data", suffix=digest(data)), data
 
 
-def datasets(project, vols: dict) -> dict:
+def datasets(project, vols: Mapping[str, Volume]) -> Mapping[str, Dataset]:
     out = {}
     for name, ds in project.datasets.items():
         vol = vols.get(ds.volume) if ds.volume is not None else None
@@ -111,7 +112,7 @@ def gpu_resource(pod: dict, profile) -> str | None:
     return gpu.resource or profile.gpu_resource(gpu.products)
 
 
-def resources(pod: dict) -> dict:
+def resources(pod: Mapping) -> Mapping[str, Resource]:
     given, scratch = pod.get("limits"), pod.get("scratch")
     extra = quantity.parse(scratch.size) if scratch is not None else None
     out = {}

@@ -40,8 +40,8 @@ def _duration(value: Any) -> int:
         raise Invalid("duration", f"expected a duration such as 90s, 30m, 6h or 7d, got {value!r}")
     if isinstance(value, int):
         seconds = value
-    elif isinstance(value, str) and _DURATION.match(value):
-        number, unit = _DURATION.match(value).groups()
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        number, unit = m.groups()
         # past 12 digits it is out of range anyway, and int() refuses more than 4,300 (a crash, once)
         seconds = int(number) * _UNITS[unit] if len(number) <= 12 else 0
     else:

@@ -266,7 +266,7 @@ class SweepWorkload(Batch):
                                        "fails.")
 
 
-WORKLOAD_KINDS = {"interactive": Interactive, "job": JobWorkload, "sweep": SweepWorkload}
+WORKLOAD_KINDS: dict[str, type[Record]] = {"interactive": Interactive, "job": JobWorkload, "sweep": SweepWorkload}
 Workload = Tagged("kind", WORKLOAD_KINDS, "workload")
 
 

@@ -6,13 +6,14 @@ diagnostics out); `compile_file` does the reads: the file, the build context, th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from .errors import Diagnostic, Position, UserError, dotted, merge_shared
 
 
 class Result:
     def __init__(self, files: dict[str, bytes] | None = None, diagnostics: list[Diagnostic] | None = None,
-                 project: object = None):
+                 project: Any = None):
         self.files = files if files is not None else {}
         self.diagnostics = diagnostics if diagnostics is not None else []
         self.project = project

@@ -396,6 +396,7 @@ class Record:
             delattr(cls, name)
         cls._required = tuple(n for n, f in cls.fields.items() if f.default is REQUIRED)
 
+    _required: tuple = ()
     rules: tuple = ()  # declared rules across fields (ExactlyOne, Excludes, When): validator and schema
 
     def check(self) -> None:
@@ -406,7 +407,8 @@ class Record:
     def parse(cls, value, loc: tuple, out: list):
         if type(value) is not dict:
             return _not_mapping(out, loc, value)
-        fields, values, bad = cls.fields, {}, False
+        fields, bad = cls.fields, False
+        values: dict = {}
         for key, v in value.items():
             f = fields.get(key) if isinstance(key, str) else None
             if f is None:
@@ -470,7 +472,7 @@ class Record:
     def __eq__(self, other):
         return type(other) is type(self) and other.__dict__ == self.__dict__
 
-    __hash__ = None  # records hold dicts and lists
+    __hash__ = None  # type: ignore[assignment]  # records hold dicts and lists: unhashable, as a dict
 
     def __repr__(self):
         inner = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items() if v is not None)

@@ -41,7 +41,9 @@ def validate_without(loaded: Loaded, diags: list[Diagnostic]) -> Project | None:
         return None
     bad = {d.loc[1] for d in diags}
     data = loaded.data
-    workloads = data.get("workloads") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    workloads = data.get("workloads")
     if not isinstance(workloads, dict) or not set(workloads) - bad:
         return None
     try:

@@ -36,7 +36,7 @@ def configmap(r: Resolved) -> Manifest | None:
 
 def data_jobs(r: Resolved, image: str) -> list[Manifest]:
     """One Job per volume dataset; it mounts the volume and fills it once (the marker makes re-runs no-ops)."""
-    out = []
+    out: list[Manifest] = []
     if r.data_cm is None:
         return out
     for ds in r.datasets.values():

@@ -55,7 +55,7 @@ def _pod(r: Resolved, w: ResolvedWorkload, command: list) -> dict:
 def _interactive(r: Resolved, w: ResolvedWorkload) -> list[Manifest]:
     spec = _pod(r, w, list(w.spec.command))
     spec["activeDeadlineSeconds"] = w.spec.deadline
-    body = {"apiVersion": "v1", "kind": "Pod", "metadata": _meta(r, "", w.name), "spec": spec}
+    body: dict = {"apiVersion": "v1", "kind": "Pod", "metadata": _meta(r, "", w.name), "spec": spec}
     # Pod specs are immutable: a changed spec gets a new name, and the old pod is pruned.
     body["metadata"]["name"] = object_name(r.name, w.name, suffix=digest(spec))
     return [Manifest(body, w.loc, w.name)]

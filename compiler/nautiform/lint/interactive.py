@@ -44,7 +44,7 @@ def _problems(r, w, caps: dict) -> list:
                 out.append(diag("nrp-interactive", loc, f"an interactive pod may use at most {cap} {field} on "
                                 f"{r.profile.name}, this one {what} {value}", fix, workload=w.name))
     deadline = getattr(w.spec, "deadline", None)
-    if w.kind == "interactive" and deadline > caps["max_deadline"]:
+    if w.kind == "interactive" and deadline is not None and deadline > caps["max_deadline"]:
         out.append(diag("nrp-interactive", w.loc + ("deadline",), f"interactive pods are deleted after "
                         f"{caps['max_deadline'] // 3600}h on {r.profile.name}; deadline is "
                         f"{deadline // 3600}h", f"set deadline: {caps['max_deadline'] // 3600}h or less"))

@@ -79,7 +79,8 @@ def _pod_formats(w) -> list:
 
 
 def _objects(manifests) -> list:
-    out, seen = [], {}
+    out: list = []
+    seen: dict = {}
     for m in manifests:
         key = (m.kind, m.name)
         if key in seen:
@@ -133,7 +134,8 @@ def _params(sweep) -> list:
 
 
 def _secret_files(w) -> list:
-    out, seen = [], {}
+    out: list = []
+    seen: dict = {}
     loc = w.at("secret_files")
     for i, files in enumerate(w.pod.get("secret_files") or []):
         if files.secret in seen:

@@ -125,6 +125,7 @@ import urllib.parse
 import urllib.request
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from typing import IO, Optional
 
 try:  # not on Windows laptops; locking is then skipped
     import fcntl
@@ -601,7 +602,7 @@ def s3_transfer_down(tool: str, path: str | None, endpoint: str, bucket: str, pr
         argv += ["cp"] + parts + [src, stage.rstrip("/") + "/"]
         run_tool(argv, env, "copying s3://%s/%s" % (bucket, prefix))
     elif tool == "rclone":
-        argv = rclone_argv(path, env, [
+        argv = rclone_argv(path or tool, env, [
             "copy", "nautiform:%s/%s" % (bucket, prefix.rstrip("/")), stage,
             "--transfers", str(workers), "--checkers", str(max(8, workers)),
             "--retries", "5", "--low-level-retries", "10", "--stats", "0",
@@ -882,6 +883,7 @@ def _hf_endpoint(src: dict) -> str:
 
 def _hf_headers(spec: dict) -> dict:
     src = spec["source"]
+    token: Optional[str]
     if src.get("secret"):
         token = need_env("HF_TOKEN", spec, "the Hugging Face repo %s" % src["repo"])
     else:
@@ -975,7 +977,7 @@ def unpack(archive: str, kind: str, target: str) -> None:
         if kind == "zip":
             _unzip(archive, target)
         else:
-            _untar(archive, "r:gz" if kind == "tar.gz" else "r:", target)
+            _untar(archive, kind == "tar.gz", target)
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise DataError("cannot unpack %s archive: %s" % (kind, exc), EXIT_VERIFY)
 
@@ -985,9 +987,9 @@ def _inside(base: str, name: str) -> bool:
     return path == base or path.startswith(base + os.sep)
 
 
-def _untar(archive: str, mode: str, target: str) -> None:
+def _untar(archive: str, gzipped: bool, target: str) -> None:
     base = os.path.realpath(target)
-    with tarfile.open(archive, mode) as tf:
+    with tarfile.open(archive, "r:gz" if gzipped else "r:") as tf:
         if hasattr(tarfile, "data_filter"):
             tf.extractall(target, filter="data")
             return
@@ -1020,16 +1022,16 @@ def _unzip(archive: str, target: str) -> None:
 class _Lock:
     def __init__(self, path: str):
         self.path = path
-        self.fh = None
+        self.fh: Optional[IO[str]] = None
 
     def __enter__(self):
-        self.fh = open(self.path, "a+")
+        fh = self.fh = open(self.path, "a+")
         if fcntl is not None:
             try:
-                fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 log("another fetch holds %s; waiting for it" % self.path)
-                fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX)
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         return self
 
     def __exit__(self, *exc):
@@ -1383,7 +1385,7 @@ def _sync_kwargs(args) -> dict:
           "secret": args.secret, "region": None}
     if args.spec:
         spec = load_spec(args.spec)
-        src = spec.get("source") if isinstance(spec.get("source"), dict) else spec
+        src = spec["source"] if isinstance(spec.get("source"), dict) else spec
         kw["endpoint"] = kw["endpoint"] or src.get("endpoint")
         kw["tool"] = args.tool if args.tool != "auto" else (src.get("tool") or "auto")
         kw["workers"] = args.workers or src.get("workers")

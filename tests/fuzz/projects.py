@@ -162,9 +162,9 @@ def pod_settings(draw, volumes: dict, *, most_gpus: int, prefix: str, mode: Mode
     inherited = (defaults or {}).get("gpu") if "gpu" not in out else None
     if mode.hostable and inherited and inherited.get("count"):  # a region of the defaults' GPUs
         regions = _sim_regions(inherited)
+    priority = out.get("gpu", {}).pop("_priority", None)
     if inherited and "NVIDIA-H100-80GB-HBM3" in inherited.get("products", ()):
         priority = "opportunistic"  # the defaults' H100s need it: a workload's own class must keep it
-    priority = out.get("gpu", {}).pop("_priority", None)
     if regions or draw(st.booleans()):
         choices = regions or (SIM_REGIONS if mode.hostable else REGIONS)
         out["region"] = draw(st.lists(st.sampled_from(choices), min_size=1, max_size=3, unique=True))

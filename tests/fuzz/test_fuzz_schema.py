@@ -25,6 +25,7 @@ from nautiform.fields import _duration
 from nautiform.lint.secrets import find
 from nautiform.model import Project
 from nautiform.records import Invalid, Rejected
+from mutations import _get, paths
 from nf_testlib import ROOT
 from projects import projects
 
@@ -53,7 +54,7 @@ def validator_accepts(doc) -> bool:
 
 def outside_schema(doc) -> str:
     """The reason this document is one the schema cannot judge like the validator, or ''."""
-    for path, value in _walk(doc, ()):
+    for path, value in _walk(doc):
         if isinstance(value, float) and not math.isfinite(value):
             return "NaN or infinity"
         key = path[-1] if path else None
@@ -70,14 +71,9 @@ def outside_schema(doc) -> str:
     return ""
 
 
-def _walk(value, path):
-    yield path, value
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _walk(v, path + (k,))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _walk(v, path + (i,))
+def _walk(value):
+    """(path, value) for every place in `value`."""
+    return ((p, _get(value, p)) for p in paths(value))
 
 
 def _too_fine(value) -> bool:
@@ -101,7 +97,7 @@ def mutated(draw):
     """A valid project with one to three edits at random places: a value replaced, a key removed or added."""
     doc = json.loads(json.dumps(draw(projects())))  # a plain copy (tuples become lists)
     for _ in range(draw(st.integers(1, 3))):
-        places = [p for p, v in _walk(doc, ()) if isinstance(v, dict) and p]
+        places = [p for p, v in _walk(doc) if isinstance(v, dict) and p]
         if not places:
             break
         place = draw(st.sampled_from(places))

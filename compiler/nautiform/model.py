@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from .fields import (AbsPath, Command, DnsLabel, Duration, EnvName, EnvValue, ImageRef, LabelValue, OutputsTarget,
                      ParamName, ParamValue, Quantity, RelPath, Sha256)
-from .records import (Bool, DictOf, Excludes, ExactlyOne, Float, Int, Invalid, ListOf, OneOf, Record, Str, Tagged,
-                      When, optional, required)
+from .crossfield import Excludes, ExactlyOne, When
+from .records import Bool, DictOf, Float, Int, Invalid, ListOf, OneOf, Record, Str, Tagged, optional, required
 
 # An SSH clone URL: ssh://..., or scp-like user@host:path (git@gitlab.nrp-nautilus.io:group/repo.git).
 SSH_URL = r"^(ssh://|[A-Za-z0-9._-]+@[^/:]+:)"

@@ -28,7 +28,8 @@ def check(r, manifests) -> list:
             loc = w.at("limits") + (field,)
             res = w.resources[key]
             if res.request is None:
-                out.append(diag("limit-without-request", loc, f"the {field} limit needs {'an' if field[0] in 'aeiou' else 'a'} {field} request",
+                article = "an" if field[0] in "aeiou" else "a"
+                out.append(diag("limit-without-request", loc, f"the {field} limit needs {article} {field} request",
                                 f"set `{field}:` next to `limits:` (nautiform then writes both)", workload=w.name))
                 continue
             lim, req = res.limit, res.request

@@ -148,8 +148,8 @@ def _shell_words(line: str) -> list[str]:
 
 
 def _logins(argv, loc: tuple):
-    """`wandb login KEY`, `huggingface-cli login TOKEN`, `docker login -p PASS`: the word after `login`
-    is set under the name LOGIN_TOKEN (a random-looking value there is a credential)."""
+    """`wandb login KEY`, `huggingface-cli login TOKEN`: the word after `login` is set under the name
+    LOGIN_TOKEN (a random-looking value there is a credential; `--token X` is `_options`')."""
     for i, word in enumerate(argv[:-1]):
         if word == "login" and not argv[i + 1].startswith("-"):
             yield loc + (i + 1,), argv[i + 1], "LOGIN_TOKEN"

@@ -53,7 +53,7 @@ version: 1
 project: {{name: toy, namespace: lab, profile: generic}}
 image: {{ref: "python:3.11"}}
 volumes:
-  data: {{size: 1Gi}}
+  data: {{size: 1Gi, access_mode: ReadWriteMany}}
 datasets:
   toy:
     source: {{http: {{url: "{url}", sha256: "{sha}"}}}}

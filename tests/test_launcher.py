@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from nautiform.builders import launcher
+from nautiform import launcher
 from nautiform.expand import expand
 from nautiform.model import SweepSpec
 
@@ -51,10 +51,39 @@ def test_parameters_are_exported(tmp_path):
     assert _run(tmp_path, spec, ("/bin/sh", "-c", "echo $SEED $SWEEP_POINT"), 1) == "2 1\n"
 
 
-def test_random_search_is_reproducible():
-    spec = SweepSpec.from_data({"random": {"seed": 3, "samples": 50, "params": {
-        "lr": {"loguniform": [1e-5, 1e-1]}, "n": {"randint": [1, 4]}, "o": {"choice": ["a", "b"]}}}})
-    a, b = expand(spec), expand(spec)
-    assert a.columns == b.columns and a.size == 50
-    assert all(1e-5 <= float(v) <= 1e-1 for v in a.columns["lr"])
-    assert set(a.columns["n"]) <= {"1", "2", "3", "4"}
+RANDOM = {"random": {"seed": 3, "samples": 50, "params": {
+    "lr": {"loguniform": [1e-5, 1e-1]}, "n": {"randint": [1, 4]}, "o": {"choice": ["a", "b"]}}}}
+
+
+def test_random_search_is_reproducible_across_processes_and_hash_seeds():
+    """The draws are a function of the seed alone: another process, under another hash seed, draws the same
+    values (the test compared one process's expand() with itself and could not fail; issue 12, item 14)."""
+    import json
+    import sys
+
+    here = expand(SweepSpec.from_data(RANDOM))
+    code = ("import json, sys; from nautiform.expand import expand; from nautiform.model import SweepSpec; "
+            "print(json.dumps(expand(SweepSpec.from_data(json.loads(sys.argv[1]))).columns))")
+    for seed in ("0", "12345"):
+        there = subprocess.run([sys.executable, "-c", code, json.dumps(RANDOM)], capture_output=True, text=True,
+                               check=True, env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout
+        assert json.loads(there) == {k: list(v) for k, v in here.columns.items()}
+    assert here.size == 50
+    assert all(1e-5 <= float(v) <= 1e-1 for v in here.columns["lr"])
+    assert set(here.columns["n"]) <= {"1", "2", "3", "4"} and len(set(here.columns["n"])) > 1
+
+
+def test_random_search_draws_are_pinned():
+    """The first points for seed 3, written down: a change to the drawing (order of parameters, rounding,
+    the generator) changes every sweep's points, which must be a decision, not an accident."""
+    sweep = expand(SweepSpec.from_data(RANDOM))
+    assert [sweep.point(i) for i in range(3)] == PINNED
+
+
+def test_another_seed_draws_other_points():
+    other = expand(SweepSpec.from_data({"random": {**RANDOM["random"], "seed": 4}}))
+    assert other.columns != expand(SweepSpec.from_data(RANDOM)).columns
+
+
+PINNED = [{"lr": "8.95073e-05", "n": "2", "o": "b"}, {"lr": "0.0461083", "n": "4", "o": "a"},
+          {"lr": "0.00264483", "n": "4", "o": "b"}]

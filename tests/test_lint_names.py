@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nautiform.builders.names import object_name
+from nautiform.names import object_name
 from nautiform.pipeline import compile_file
 
 BASE = """version: 1
@@ -84,6 +84,8 @@ def test_object_names_are_short_valid_and_stable(parts, suffix, limit):
 @pytest.mark.parametrize("setting,path,message", [
     ("priority_class: Not-A-Name", "workloads.w.priority_class", "'Not-A-Name' is not a DNS-1123 subdomain"),
     ("secret_env: {X: {secret: s, key: 'a b'}}", "workloads.w.secret_env.X.key", "'a b' is not a secret key"),
+    ("secret_env: {X: {secret: s, key: '.'}}", "workloads.w.secret_env.X.key", "'.' is not a secret key"),
+    ("secret_env: {X: {secret: s, key: '..x'}}", "workloads.w.secret_env.X.key", "'..x' is not a secret key"),
     ("region: ['us west']", "workloads.w.region[0]", "'us west' is not a label value"),
     ("gpu: {count: 1, resource: 'gpu please'}", "workloads.w.gpu.resource", "'gpu please' is not a qualified name"),
     ("gpu: {count: 1, products: ['RTX 3090']}", "workloads.w.gpu.products[0]", "'RTX 3090' is not a label value"),

@@ -106,3 +106,19 @@ def test_golden_secret_literal_case(tmp_path):
     assert run.code == 1 and not (tmp_path / "generated").exists()
     assert run.err == (case / "expected.txt").read_text()
     assert not any(value in run.err + run.out for value in PLANTED.values())
+
+
+@pytest.mark.parametrize("command", [
+    '"wandb login 3f2a9c81d4e7b6a05f1c2d3e4b5a69788f7e6d5c && python train.py"',
+    "[wandb, login, 3f2a9c81d4e7b6a05f1c2d3e4b5a69788f7e6d5c]",
+    '"huggingface-cli login --token aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI && python t.py"',
+])
+def test_a_token_inside_a_command_is_found(tmp_path, command):
+    """Issue 12, item 10: the same value under `env` was caught, inside a command line it was not."""
+    result = _compile(tmp_path, BASE.replace("[python, train.py]", command))
+    assert [d.code for d in result.diagnostics] == ["secret-literal"], result.diagnostics
+
+
+def test_a_login_without_a_secret_is_fine(tmp_path):
+    result = _compile(tmp_path, BASE.replace("[python, train.py]", '"wandb login --relogin && python t.py"'))
+    assert not [d for d in result.diagnostics if d.code == "secret-literal"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nautiform import podpoints, points
-from nautiform.builders import launcher
+from nautiform import launcher
 from nautiform.expand import expand
 from nautiform.model import SweepSpec
 

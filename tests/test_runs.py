@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nautiform import ledger as ledgers
 from nautiform import podpoints, points
-from nautiform.builders import launcher
+from nautiform import launcher
 from nautiform.expand import expand
 from nautiform.livestate import Live
 from nautiform.model import SweepSpec

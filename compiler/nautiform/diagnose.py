@@ -53,7 +53,7 @@ def pod_problem(pod: dict, events: list[dict], inventory=None, claims: dict | No
         found = _container(pod, c)
         if found:
             return found
-    scheduled = next((c for c in status.get("conditions") or [] if c.get("type") == "PodScheduled"), {})
+    scheduled: dict = next((c for c in status.get("conditions") or [] if c.get("type") == "PodScheduled"), {})
     if scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
         message = _latest(events, "FailedScheduling") or scheduled.get("message", "")
         return _unbound(pod, message, claims or {}) or scheduling.decode(

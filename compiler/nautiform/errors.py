@@ -18,11 +18,12 @@ class Position(namedtuple("Position", "line col")):
     __slots__ = ()
 
 
-class Diagnostic(namedtuple("Diagnostic", "code message path pos hint severity file loc",
-                            defaults=("", None, "", "error", "", ()))):
+class Diagnostic(namedtuple("Diagnostic", "code message path pos hint severity file loc workload",
+                            defaults=("", None, "", "error", "", (), ""))):
     """code: short machine id, e.g. "type", "unknown-key", "nrp-limits"; path: dotted path in project.yaml,
     e.g. "workloads.train.cpu"; pos: Position or None; severity: "error" | "warning";
-    loc: the path as a tuple (`pipeline.place` turns it into `path` and `pos`)."""
+    loc: the path as a tuple (`pipeline.place` turns it into `path` and `pos`); workload: the workload a
+    rule judged, so that a problem in `defaults` shared by several is reported once, naming them."""
 
     __slots__ = ()
 
@@ -31,9 +32,29 @@ class Diagnostic(namedtuple("Diagnostic", "code message path pos hint severity f
         return (self.file, pos.line, pos.col, self.path, self.code, self.message)
 
 
-def diag(code: str, loc: tuple, message: str, hint: str = "", severity: str = "error") -> Diagnostic:
+def diag(code: str, loc: tuple, message: str, hint: str = "", severity: str = "error",
+         workload: str = "") -> Diagnostic:
     """A diagnostic not yet placed in the file; the pipeline places it from `loc`."""
-    return Diagnostic(code, message, dotted(loc), None, hint, severity, loc=tuple(loc))
+    return Diagnostic(code, message, dotted(loc), None, hint, severity, loc=tuple(loc), workload=workload)
+
+
+def merge_shared(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """One diagnostic per problem: rules judge each workload, so a value set in `defaults` that breaks a
+    rule was reported (and counted) once per workload, naming none. Same code, place and message ->
+    one diagnostic that names the workloads it applies to."""
+    groups: dict = {}
+    for d in diags:
+        groups.setdefault((d.code, d.loc, d.message, d.hint, d.severity), []).append(d)
+    out = []
+    for group in groups.values():
+        first = group[0]
+        if first.loc[:1] == ("defaults",):
+            names = sorted({d.workload for d in group if d.workload})
+            if names:
+                label = "workload" if len(names) == 1 else "workloads"
+                first = first._replace(message=f"{first.message} (in {label} {', '.join(names)})")
+        out.append(first)
+    return out
 
 
 class UserError(Exception):

@@ -58,7 +58,7 @@ def expand(spec: SweepSpec) -> Sweep:
 
     rng = random.Random(rnd.seed)
     params = tuple(rnd.params)
-    draws = {p: [] for p in params}
+    draws: dict[str, list] = {p: [] for p in params}
     for _ in range(rnd.samples):
         for p in params:
             draws[p].append(_draw(rng, rnd.params[p]))

@@ -5,6 +5,7 @@ mistake gives one clear message.
 """
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Any, Union
 
@@ -15,7 +16,7 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PARAM_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
+SHA256 = re.compile(r"^(?!0{64}$)[0-9a-f]{64}$")  # all zeros is a placeholder, never a file's digest
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -39,8 +40,8 @@ def _duration(value: Any) -> int:
         raise Invalid("duration", f"expected a duration such as 90s, 30m, 6h or 7d, got {value!r}")
     if isinstance(value, int):
         seconds = value
-    elif isinstance(value, str) and _DURATION.match(value):
-        number, unit = _DURATION.match(value).groups()
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        number, unit = m.groups()
         # past 12 digits it is out of range anyway, and int() refuses more than 4,300 (a crash, once)
         seconds = int(number) * _UNITS[unit] if len(number) <= 12 else 0
     else:
@@ -61,11 +62,15 @@ def _string(pattern: re.Pattern, what: str, hint: str, max_len: int, code: str =
     return check
 
 
+# The schema says what the checks above say where JSON Schema can: greater than zero (a string's number has
+# a non-zero digit and no minus sign), at most 64 characters, a duration from 1 second. Not said: numbers
+# finer than 1m (0.0001) and durations over 3650d, which need arithmetic (README, "the schema").
 Quantity = Value(_quantity, {
-    "type": ["string", "number"], "description": "Kubernetes quantity: 500m, 4, 16Gi",
-    "pattern": r"^[+-]?(\d+\.?\d*|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$"})
+    "type": ["string", "number"], "description": "Kubernetes quantity: 500m, 4, 16Gi", "exclusiveMinimum": 0,
+    "maxLength": 64,
+    "pattern": r"^\+?(?=[0-9.]*[1-9])(\d+\.?\d*|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$"})
 Duration = Value(_duration, {"type": ["string", "integer"], "description": "seconds, or 90s / 30m / 6h / 7d",
-                             "pattern": r"^\d+[smhd]$"})
+                             "pattern": r"^0*[1-9]\d*[smhd]$", "minimum": 1, "maximum": 10 * 365 * 86400})
 DnsLabel = Value(_string(
     DNS_LABEL, "a DNS-1123 label", "use lowercase letters, digits and '-', start and end with a letter or digit, "
     "at most 63 characters", 63), {"type": "string", "pattern": DNS_LABEL.pattern, "maxLength": 63})
@@ -78,27 +83,86 @@ EnvName = Value(_string(
 ParamName = Value(_string(
     PARAM_NAME, "a sweep parameter name", "use lowercase letters, digits and '_' (it becomes {name} in the "
     "command and NAME in the environment)", 63), {"type": "string", "pattern": PARAM_NAME.pattern})
-Sha256 = Value(_string(SHA256, "a SHA-256 digest", "64 lowercase hex digits, as `sha256sum FILE` prints", 64,
-                               "value"),
-               {"type": "string", "pattern": SHA256.pattern})
+_sha256_format = _string(SHA256, "a SHA-256 digest", "64 lowercase hex digits, as `sha256sum FILE` prints", 64,
+                         "value")
+
+
+def _sha256(value: Any) -> str:
+    if isinstance(value, str) and value == "0" * 64:
+        raise Invalid("value", "a SHA-256 of all zeros is a placeholder, not the file's digest",
+                      "write the 64 hex digits `sha256sum FILE` prints")
+    return _sha256_format(value)
+
+
+Sha256 = Value(_sha256, {"type": "string", "pattern": SHA256.pattern})
 
 
 def _abs_path(value: Any) -> str:
     # The API server accepts any mountPath; the container runtime then fails the pod at start.
     if not isinstance(value, str):
         raise Invalid("type", f"expected a path, got {show(value)}", "e.g. /data")
-    if value.startswith("/") and value.rstrip("/") == "":
-        raise Invalid("path", "a mount at / would hide the image's whole file system", "use a directory, e.g. /data")
     if not value.startswith("/") or any(c in value for c in "\n\r\x00:"):
         raise Invalid("path", f"{value!r} is not an absolute path inside the container",
                    "start it with / and leave out ':' and line breaks, e.g. /data")
     if ".." in value.split("/"):
         raise Invalid("path", f"{value!r} must not contain '..'", "write the path without '..'")
+    # /data, /data/, //data and /./data are one directory to the container runtime; written once, in one
+    # form, so that two mounts at one place are seen as such (issue 12, item 1).
+    path = "/" + posixpath.normpath(value).lstrip("/")
+    if path == "/":
+        raise Invalid("path", "a mount at / would hide the image's whole file system", "use a directory, e.g. /data")
+    return path
+
+
+AbsPath = Value(_abs_path, {"type": "string", "description": "absolute path in the container",
+                            # starts with /, no ':' or line break or NUL, no '..' part, one part other than '.'
+                            "pattern": r"^(?!.*(^|/)\.\.(/|$))(?=.*/(?!\.?(/|$)))/[^:\n\r\x00]*$"})
+
+
+def _rel_path(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Invalid("type", f"expected a path, got {show(value)}", "e.g. datasets/imagenet")
+    if value.startswith("/") or ".." in value.split("/"):
+        raise Invalid("value", f"path {value!r} must be relative and stay inside", "e.g. datasets/imagenet")
     return value
 
 
-AbsPath = Value(_abs_path, {"type": "string", "pattern": "^/[^:\n\r]*[^/:\n\r]",
-                            "description": "absolute path in the container"})
+RelPath = Value(_rel_path, {"type": "string", "pattern": r"^(?!/)(?!.*(^|/)\.\.(/|$))",
+                            "description": "relative path that stays inside"})
+_OUTPUTS = re.compile(r"^(s3://|volume://).")
+
+
+def _outputs_target(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Invalid("type", f"expected text, got {show(value)}", "e.g. s3://my-bucket/runs")
+    if not _OUTPUTS.match(value):
+        raise Invalid("value", f"outputs.to {value!r} must start with s3:// or volume://",
+                      "e.g. s3://my-bucket/runs or volume://results/runs")
+    return value
+
+
+OutputsTarget = Value(_outputs_target, {"type": "string", "pattern": _OUTPUTS.pattern})
+# name[:tag][@sha256:<64 hex>]; a digest that is all zeros or not hex (`@sha256:REPLACE_ME`) is a placeholder.
+_IMAGE_REF = re.compile(r"^[^\s@]+(@sha256:(?!0{64}$)[0-9a-f]{64})?$")
+
+
+def _image_ref(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Invalid("type", f"expected an image reference, got {show(value)}", "e.g. python:3.12-slim")
+    if not _IMAGE_REF.match(value):
+        from .lint.secrets import find  # only on this error path: `user:password@registry` is not a digest
+
+        if find(value):  # lint's secret-literal refuses it as the credential it is, never echoing it
+            return value
+        if "@" in value:
+            raise Invalid("value", "the image's digest is not a real sha256 digest",
+                          "write @sha256: and the 64 hex digits `docker buildx imagetools inspect` prints, "
+                          "or leave the digest out")
+        raise Invalid("value", "this is not an image reference", "e.g. python:3.12-slim, without spaces")
+    return value
+
+
+ImageRef = Value(_image_ref, {"type": "string", "pattern": _IMAGE_REF.pattern})
 
 
 def _command(value: Any) -> tuple[str, ...]:
@@ -116,7 +180,7 @@ def _command(value: Any) -> tuple[str, ...]:
                'e.g. [python, train.py, --epochs, "10"]')
 
 
-Command = Value(_command, {"oneOf": [{"type": "string", "minLength": 1},
+Command = Value(_command, {"oneOf": [{"type": "string", "pattern": r"\S"},
                                      {"type": "array", "items": {"type": "string"}, "minItems": 1}],
                            "description": "argv list, or one line run by /bin/sh -c"})
 
@@ -131,14 +195,17 @@ def _param_value(value: Any):
     raise Invalid("type", f"a sweep value must be text, a number or a boolean, got {show(value)}")
 
 
-ParamValue = Value(_param_value, {"type": ["string", "number", "boolean"]})
+ParamValue = Value(_param_value, {"type": ["string", "number", "boolean"], "pattern": "^[^\n\x00]*$"})
 
 
 def _env_value(value: Any) -> str:
     if isinstance(value, str):
         return value
-    raise Invalid("type", f"environment values are text, got {show(value)}",
-               f'quote it: "{str(value).lower() if isinstance(value, bool) else value}"')
+    if value is None:
+        raise Invalid("type", "environment values are text, got nothing (null)", 'write "" for an empty value')
+    # The hint names the value as written in the file (validate.py puts the source text in): `1e-5` must
+    # not come back as "1e-05".
+    raise Invalid("type", f"environment values are text, got {show(value)}", "quote it: \"{source}\"")
 
 
 EnvValue = Value(_env_value, {"type": "string"})

@@ -25,7 +25,7 @@ def files_at(ref: str | None, folder: Path) -> tuple[str, dict[str, bytes]]:
         raise GitError(f"cannot resolve {ref or 'the merge base'}: {str(exc).splitlines()[0]}") from None
     if commit is None:
         return ("nothing (no base commit)", {})
-    rel = Path(os.path.relpath(folder.resolve(), Path(repo.working_tree_dir).resolve())).as_posix()
+    rel = Path(os.path.relpath(folder.resolve(), Path(str(repo.working_tree_dir)).resolve())).as_posix()
     try:
         tree = commit.tree / rel
     except KeyError:

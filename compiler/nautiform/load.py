@@ -28,10 +28,12 @@ _ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map"
 
 
 class Loaded:
-    def __init__(self, data: object, file: str, positions: dict[tuple, tuple[Position | None, Position]]):
+    def __init__(self, data: object, file: str, positions: dict[tuple, tuple[Position | None, Position]],
+                 sources: dict[tuple, str] | None = None):
         self.data = data
         self.file = file
         self.positions = positions  # path tuple -> (key position, value position); the root is ().
+        self.sources = sources or {}  # path tuple -> the text of a number, boolean or null as written
 
     def position(self, path: tuple, *, key: bool = False) -> Position | None:
         """Closest known position for `path`, walking up to the parent when needed."""
@@ -50,6 +52,7 @@ class _Converter:
     def __init__(self, file: str):
         self.file = file
         self.positions: dict[tuple, tuple[Position | None, Position]] = {}
+        self.sources: dict[tuple, str] = {}  # path -> text of a plain scalar that is not a string
         self.diagnostics: list[Diagnostic] = []
         self.budget = MAX_NODES
 
@@ -75,7 +78,10 @@ class _Converter:
                     for i, item in enumerate(self._note_items(node, path))]
         if not self._unicode(node, path):
             return None
-        return self._scalar(node, tag, path)
+        value = self._scalar(node, tag, path)
+        if not isinstance(value, str):  # as written: a hint quotes `1e-5`, not Python's 1e-05
+            self.sources[path] = node.value
+        return value
 
     def _unicode(self, node, path: tuple) -> bool:
         """Join escaped UTF-16 surrogate pairs ("\\ud83d\\ude00", as JSON writes them); refuse lone ones,
@@ -258,7 +264,7 @@ def load_text(text: str, file: str) -> Loaded:
     if conv.diagnostics:
         raise UserError(conv.diagnostics)
     conv.positions[()] = (None, _pos(node))
-    return Loaded(data, file, conv.positions)
+    return Loaded(data, file, conv.positions, conv.sources)
 
 
 def _syntax_hint(problem: str) -> str:

@@ -6,18 +6,13 @@ value set on the workload wins (see resolve.py).
 """
 from __future__ import annotations
 
-from .fields import (AbsPath, Command, DnsLabel, Duration, EnvName, EnvValue, LabelValue, ParamName, ParamValue,
-                     Quantity, Sha256)
+from .fields import (AbsPath, Command, DnsLabel, Duration, EnvName, EnvValue, ImageRef, LabelValue, OutputsTarget,
+                     ParamName, ParamValue, Quantity, RelPath, Sha256)
+from .crossfield import Excludes, ExactlyOne, Needs, When
 from .records import Bool, DictOf, Float, Int, Invalid, ListOf, OneOf, Record, Str, Tagged, optional, required
 
-
-def exactly_one(model: Record, names: tuple[str, ...], where: str):
-    given = [n for n in names if getattr(model, n) is not None]
-    if len(given) != 1:
-        listed = ", ".join(f"`{n}`" for n in names)
-        raise Invalid("choice", f"{where} needs exactly one of {listed}" +
-                   (f"; found {len(given)}" if given else ""), f"keep one of {listed}")
-    return model
+# An SSH clone URL: ssh://..., or scp-like user@host:path (git@gitlab.nrp-nautilus.io:group/repo.git).
+SSH_URL = r"^(ssh://|[A-Za-z0-9._-]+@[^/:]+:)"
 
 
 # ---- project-level -------------------------------------------------------------------------
@@ -36,19 +31,32 @@ class Build(Record):
 
 
 class Image(Record):
-    ref = optional(Str(), None, "A prebuilt image reference.")
+    ref = optional(ImageRef, None, "A prebuilt image reference.")
     build = optional(Build, None, "Build this image; tagged by a hash of its inputs.")
     pull_secret = optional(DnsLabel, None, "imagePullSecret name for a private registry.")
 
-    def check(self):
-        exactly_one(self, ("ref", "build"), "image")
+    rules = (ExactlyOne("ref", "build", where="image"),)
 
 
 class Code(Record):
-    repo = required(Str(), "Git URL cloned at pod start by an init container.")
+    repo = required(Str(), "Git URL cloned at pod start by an init container: https://... or, with `ssh_key`, "
+                    "git@host:path or ssh://...")
     ref = optional(Str(), "main", "Branch, tag or commit to check out.")
-    credentials = optional(DnsLabel, None, "Secret with keys `user` and `password` (a read_repository token).")
+    credentials = optional(DnsLabel, None, "Secret with keys `user` and `password` (a read_repository token), "
+                           "for an https repo.")
+    ssh_key = optional(DnsLabel, None, "Secret with keys `ssh-privatekey` (a deploy key) and `known_hosts` (the "
+                       "host's public key), for an SSH repo.")
     path = optional(AbsPath, "/workspace/code", "Where the checkout appears; the working directory.")
+
+    # A pod has no way to answer an SSH host-key or passphrase prompt: an SSH URL needs a deploy key (issue 12).
+    rules = (When("repo", SSH_URL, requires=("ssh_key",), forbids_else=("ssh_key",),
+                  message="an SSH repo URL needs `ssh_key`: the clone has no other way to get a key",
+                  hint="kubectl create secret generic deploy-key --from-file=ssh-privatekey=KEY "
+                       "--from-file=known_hosts=<(ssh-keyscan HOST); then ssh_key: deploy-key (or use an https URL "
+                       "with `credentials`)",
+                  else_message="`ssh_key` is for an SSH repo URL (git@host:path or ssh://...)",
+                  else_hint="use `credentials` with an https URL, or write the SSH URL"),
+             Excludes("ssh_key", "credentials", hint="an SSH clone uses the key only: remove `credentials`"))
 
 
 class Volume(Record):
@@ -58,12 +66,11 @@ class Volume(Record):
                            "Access mode; the profile's default for the class if unset.")
     existing_claim = optional(DnsLabel, None, "Use this existing PVC instead of creating one.")
 
-    def check(self):
-        if self.existing_claim is not None and (self.size or self.storage_class or self.access_mode):
-            raise Invalid("choice", "an existing claim takes no size, storage_class or access_mode",
-                       "remove them, or remove existing_claim to let nautiform create the PVC")
-        if self.existing_claim is None and self.size is None:
-            raise Invalid("choice", "a volume needs `size` (a new PVC) or `existing_claim`", "e.g. size: 50Gi")
+    rules = (ExactlyOne("size", "existing_claim", message="a volume needs `size` (a new PVC) or `existing_claim`, "
+                        "not both", hint="e.g. size: 50Gi"),
+             Excludes("existing_claim", "storage_class", "access_mode",
+                      message="an existing claim takes no size, storage_class or access_mode",
+                      hint="remove them, or remove existing_claim to let nautiform create the PVC"))
 
 
 # ---- datasets and outputs (fetched/synced by runtime/nautiform_data.py) ------------
@@ -112,8 +119,7 @@ class Source(Record):
     hf = optional(HfSource)
     push = optional(PushSource)
 
-    def check(self):
-        exactly_one(self, SOURCES, "a dataset source")
+    rules = (ExactlyOne(*SOURCES, where="a dataset source"),)
 
     @property
     def kind(self) -> str:
@@ -125,33 +131,22 @@ class Dataset(Record):
     unpack = optional(OneOf("tar", "tar.gz", "zip"), None, "Extract the downloaded archive.")
     volume = optional(DnsLabel, None, "Fill once onto this volume, by a data Job.")
     scratch = optional(Bool(), False, "Stage into each pod's node-local scratch before it starts.")
-    path = optional(Str(), None, "Relative path on the volume (default datasets/NAME) or in scratch (default NAME).")
+    path = optional(RelPath, None, "Relative path on the volume (default datasets/NAME) or in scratch (default NAME).")
 
-    def check(self):
-        if (self.volume is not None) == self.scratch:
-            raise Invalid("choice", "a dataset goes to a `volume` or to `scratch: true`",
-                       "volume for big data read by many pods; scratch for many small files")
-        if self.path is not None and (self.path.startswith("/") or ".." in self.path.split("/")):
-            raise Invalid("value", f"path {self.path!r} must be relative and stay inside", "e.g. datasets/imagenet")
-        if self.source.push is not None and self.volume is None:
-            raise Invalid("choice", "a pushed dataset lives on a volume: `nautiform data push` writes it there "
-                          "once", "set `volume:` (scratch is refilled in every pod, from a source)")
-        if self.source.push is not None and self.unpack is not None:
-            raise Invalid("choice", "a pushed dataset lands as it was pushed; `unpack` is for downloads",
-                          "remove `unpack` and push the unpacked folder")
+    rules = (ExactlyOne("volume", "scratch", message="a dataset goes to a `volume` or to `scratch: true`",
+                        hint="volume for big data read by many pods; scratch for many small files"),
+             Needs(("source", "push"), requires=("volume",), message="a pushed dataset lives on a volume: "
+                   "`nautiform data push` writes it there once", hint="set `volume:` (scratch is refilled in every "
+                   "pod, from a source)"),
+             Needs(("source", "push"), forbids=("unpack",), message="a pushed dataset lands as it was pushed; "
+                   "`unpack` is for downloads", hint="remove `unpack` and push the unpacked folder"))
 
 
 class Outputs(Record):
     path = optional(AbsPath, "/outputs", "Directory your program writes results to.")
-    to = required(Str(), "s3://bucket/prefix, or volume://VOLUME/sub/path")
+    to = required(OutputsTarget, "s3://bucket/prefix, or volume://VOLUME/sub/path")
     credentials = optional(DnsLabel, None, "Secret with keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (for s3://).")
     endpoint = optional(Str(), None, "S3 endpoint; the profile's if unset.")
-
-    def check(self):
-        if not (self.to.startswith("s3://") and len(self.to) > 5) and not (
-                self.to.startswith("volume://") and len(self.to) > 9):
-            raise Invalid("value", f"outputs.to {self.to!r} must start with s3:// or volume://",
-                       "e.g. s3://my-bucket/runs or volume://results/runs")
 
     @property
     def volume_target(self) -> tuple[str, str] | None:
@@ -230,7 +225,8 @@ class Interactive(PodSettings):
 
 class Batch(PodSettings):
     command = required(Command)
-    backoff_limit = optional(Int(ge=0, le=1000), 2, "Retries before the Job fails.")
+    backoff_limit = optional(Int(ge=0, le=1000), None, "Retries of the whole Job before it fails (default 2; "
+                             "a sweep with backoff_limit_per_index has no Job-wide limit unless this is set).")
     ttl_after_finished = optional(Duration, 7 * 86400, "Delete the finished Job after this.")
     deadline = optional(Duration, None, "activeDeadlineSeconds of the Job.")
     outputs = optional(Outputs, None, "Results synced out when the command ends, even on failure; a sweep gets "
@@ -242,22 +238,23 @@ class JobWorkload(Batch):
 
 
 FloatRange = ListOf(Float(), 2, 2, "a range [low, high]")
+PositiveRange = ListOf(Float(gt=0), 2, 2, "a range [low, high]")
 IntRange = ListOf(Int(), 2, 2, "a range [low, high]")
 
 
 class Distribution(Record):
     choice = optional(ListOf(ParamValue, 1, what="choice"))
     uniform = optional(FloatRange)
-    loguniform = optional(FloatRange)
+    loguniform = optional(PositiveRange)
     randint = optional(IntRange)
 
+    rules = (ExactlyOne("choice", "uniform", "loguniform", "randint", where="a distribution"),)
+
     def check(self):
-        exactly_one(self, ("choice", "uniform", "loguniform", "randint"), "a distribution")
+        # JSON Schema cannot compare two values of a document: this one stays out of the schema (README).
         low_high = self.uniform or self.loguniform or self.randint
         if low_high and not low_high[0] < low_high[1]:
             raise Invalid("range", f"the range {list(low_high)} is empty", "write [low, high] with low < high")
-        if self.loguniform and self.loguniform[0] <= 0:
-            raise Invalid("range", "loguniform needs a positive low end")
 
 
 class RandomSearch(Record):
@@ -272,8 +269,7 @@ class SweepSpec(Record):
     points = optional(ListOf(DictOf(ParamName, ParamValue), 1, what="points"))
     random = optional(RandomSearch)
 
-    def check(self):
-        exactly_one(self, ("grid", "points", "random"), "sweep")
+    rules = (ExactlyOne("grid", "points", "random", where="sweep"),)
 
 
 class SweepWorkload(Batch):
@@ -284,7 +280,7 @@ class SweepWorkload(Batch):
                                        "fails.")
 
 
-WORKLOAD_KINDS = {"interactive": Interactive, "job": JobWorkload, "sweep": SweepWorkload}
+WORKLOAD_KINDS: dict[str, type[Record]] = {"interactive": Interactive, "job": JobWorkload, "sweep": SweepWorkload}
 Workload = Tagged("kind", WORKLOAD_KINDS, "workload")
 
 

@@ -1,18 +1,19 @@
 """The stages in order: load -> validate -> resolve -> expand/build -> lint -> emit.
 
-`_compile` is pure (loaded text and validated project in, files and diagnostics out) given the image
-tag; `compile_file` adds the two reads it needs: the file and the build context.
+`_compile` is pure (loaded text, validated project, image tag, profile and data runtime in; files and
+diagnostics out); `compile_file` does the reads: the file, the build context, the profile, the runtime.
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from .errors import Diagnostic, Position, UserError, dotted
+from .errors import Diagnostic, Position, UserError, dotted, merge_shared
 
 
 class Result:
     def __init__(self, files: dict[str, bytes] | None = None, diagnostics: list[Diagnostic] | None = None,
-                 project: object = None):
+                 project: Any = None):
         self.files = files if files is not None else {}
         self.diagnostics = diagnostics if diagnostics is not None else []
         self.project = project
@@ -24,17 +25,36 @@ class Result:
 
 def compile_file(path: Path, out: Path | None = None) -> Result:
     from .load import load_text
+    from .profile import load_profile
     from .validate import validate
 
     file = path.name
+    loaded = None
     try:
         text = _read(path)
         loaded = load_text(text, file)
         project = validate(loaded)
         image = _image(project, path.parent, out, loaded)
     except UserError as exc:
-        return Result(diagnostics=sorted(exc.diagnostics, key=Diagnostic.sort_key))
-    return _compile(loaded, project, image)
+        diags = exc.diagnostics
+        if loaded is not None:
+            diags = diags + _rest(loaded, diags)
+        return Result(diagnostics=sorted(diags, key=Diagnostic.sort_key))
+    return _compile(loaded, project, image, load_profile(project.project.profile), runtime_script())
+
+
+def _rest(loaded, diags: list[Diagnostic]) -> list[Diagnostic]:
+    """Errors inside some workloads must not hide the problems of the others (issue 12, item 11): when
+    every validation error lies inside workloads, the remaining ones are compiled for their diagnostics
+    (nothing is written: the result has errors anyway)."""
+    from .profile import load_profile
+    from .validate import validate_without
+
+    project = validate_without(loaded, diags)
+    if project is None:
+        return []
+    image = project.image.ref or f"{project.image.build.repository}:unbuilt"
+    return _compile(loaded, project, image, load_profile(project.project.profile), runtime_script()).diagnostics
 
 
 def _read(path: Path) -> str:
@@ -68,16 +88,24 @@ def _image(project, base: Path, out: Path | None, loaded) -> str:
     return f"{image.build.repository}:{context_digest(context, dockerfile, skip)}"
 
 
-def _compile(loaded, project, image: str) -> Result:
+def runtime_script() -> str:
+    """The data runtime shipped in the data ConfigMap, read here so that no stage reads a file.
+    (A plain path: package data is installed as files, and importlib.resources costs ~3 ms to import.)"""
+    return (Path(__file__).parent / "runtime" / "nautiform_data.py").read_text(encoding="utf-8")
+
+
+def _compile(loaded, project, image: str, profile, runtime: str) -> Result:
+    """Pure: the loaded file, its validated project, the image reference, the profile and the runtime text
+    in; files and diagnostics out."""
     from .builders.workloads import build
     from .emit import emit
     from .lint import lint
     from .resolve import resolve
 
-    resolved = resolve(project, image)
-    manifests, diags = build(resolved)
-    diags += lint(resolved, manifests)
-    placed = sorted((place(d, loaded) for d in diags), key=Diagnostic.sort_key)
+    resolved = resolve(project, image, profile, runtime)
+    manifests = build(resolved)
+    diags = lint(resolved, manifests)
+    placed = sorted((place(d, loaded) for d in merge_shared(diags)), key=Diagnostic.sort_key)
     result = Result(diagnostics=placed, project=resolved)
     if result.ok:
         lines = {m.loc: (loaded.position(m.loc, key=True) or Position(1, 1)).line for m in manifests}

@@ -42,7 +42,8 @@ def run_id(identity: str, key: str) -> str:
 
 def compact(indexes: list[int]) -> str:
     """[0,1,2,3,7,9,10] -> "0-3,7,9-10" (Kubernetes' own notation for completed indexes)."""
-    out, run = [], []
+    out: list[str] = []
+    run: list[int] = []
     for i in sorted(set(indexes)):
         if run and i == run[-1] + 1:
             run.append(i)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import namedtuple
-from functools import lru_cache
 from pathlib import Path
 
 _DIR = Path(__file__).parent / "profiles"
@@ -23,14 +22,30 @@ class Profile(namedtuple("Profile", "name data")):  # a named tuple: no dataclas
     def storage_class(self, requested: str | None) -> str | None:
         return requested or self.data["storage"]["default_class"]
 
-    def access_mode(self, storage_class: str | None) -> str:
+    def access_mode(self, storage_class: str | None) -> str | None:
+        """The class's natural access mode, or None when the profile does not know the class (nothing is
+        assumed about it: it was taken for block storage, issue 12 item 5)."""
         prefixes = self.data["storage"]["access_modes"]
         best = max((p for p in prefixes if storage_class and storage_class.startswith(p)), key=len, default=None)
-        return prefixes[best] if best else "ReadWriteOnce"
+        return prefixes[best] if best else None
 
     def s3_endpoint(self, where: str = "inside") -> str | None:
         """The S3 endpoint seen from `where`: "inside" the cluster (pods) or "outside" (a laptop)."""
         return (self.data.get("s3") or {}).get(where)
+
+    def gpu_nodes(self) -> list[dict]:
+        """One dict per known product: product, resource, memory (MiB), per_node, regions (a list, or None
+        for any region). Empty for a profile without node shapes."""
+        gpu = self.data["gpu"]
+        defaults = gpu.get("node_defaults") or {}
+        out = []
+        for product, shape in (gpu.get("nodes") or {}).items():
+            shape = {**defaults, **shape}
+            regions = shape.get("regions")
+            out.append({"product": product, "resource": gpu["special_resources"].get(product, gpu["resource"]),
+                        "memory": shape.get("memory"), "per_node": shape.get("per_node"),
+                        "regions": None if regions in (None, "any") else list(regions)})
+        return out
 
     def gpu_resource(self, products: list[str] | None) -> str:
         special = self.data["gpu"]["special_resources"]
@@ -40,8 +55,9 @@ class Profile(namedtuple("Profile", "name data")):  # a named tuple: no dataclas
         return self.data["gpu"]["resource"]
 
 
-@lru_cache(maxsize=None)
 def load_profile(name: str) -> Profile:
+    """Read at the edge (pipeline.compile_file) and passed in: a fresh value per compile, so no stage can
+    change what another compile sees (it was a cached shared dict)."""
     return Profile(name, json.loads((_DIR / f"{name}.json").read_text(encoding="utf-8")))
 
 

@@ -12,7 +12,7 @@ from collections import namedtuple
 from difflib import get_close_matches
 from pathlib import Path
 
-from .builders.names import object_name
+from .names import object_name
 from .errors import UserError, dotted
 
 DATA_PREFIX = "dataset-"  # the workload label of a dataset's data Job (builders/data.py)
@@ -92,6 +92,8 @@ class ViewError(Exception):
 def load_view(path: Path) -> View:
     from .load import load_text
     from .resolve import resolve
+    from .pipeline import runtime_script
+    from .profile import load_profile
     from .validate import validate
 
     try:
@@ -103,7 +105,8 @@ def load_view(path: Path) -> View:
         raise ViewError(f"error: cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         loaded = load_text(text, path.name)
-        return View(path, loaded, resolve(validate(loaded), image=""))
+        project = validate(loaded)
+        return View(path, loaded, resolve(project, "", load_profile(project.project.profile), runtime_script()))
     except UserError as exc:
         errors = sum(d.severity == "error" for d in exc.diagnostics)
         raise ViewError(f"error: {path} has {errors} error{'s' * (errors != 1)}, so its workloads are unknown\n"

@@ -10,7 +10,7 @@ import re
 from fractions import Fraction
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000), "": 1,
+_DECIMAL: dict[str, int | Fraction] = {"n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000), "": 1,
             "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
 _RE = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$")
 _MISTAKE = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([a-zA-Z]+)\s*$")
@@ -46,8 +46,9 @@ def parse(value: object) -> Fraction:
         exponent = int(suffix[1:])
         if abs(exponent) > 30:
             raise QuantityError(f"{text!r} is out of range")
-        return base * Fraction(10) ** exponent
-    return base * (_BINARY.get(suffix) or _DECIMAL[suffix])
+        return base * Fraction(10 ** exponent) if exponent >= 0 else base / 10 ** -exponent
+    factor: int | Fraction = _BINARY[suffix] if suffix in _BINARY else _DECIMAL[suffix]
+    return base * factor
 
 
 def _hint(text: str) -> str:

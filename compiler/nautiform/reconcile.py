@@ -123,7 +123,8 @@ def _declared(kind: str, name: str, body: dict, live: dict | None, ledger, ledge
         return Action("create", kind, name, "new", body)
     if kind == "PersistentVolumeClaim":
         size = volumes.larger(volumes.live_size(live), volumes.facts(body)["storage"])
-        body = volumes.with_size(body, size)
+        if size:
+            body = volumes.with_size(body, size)
     if _same(body, live):
         return Action("unchanged", kind, name)
     return Action("update", kind, name, _update_reason(kind, body, live), body)

@@ -106,13 +106,22 @@ class Int:
 
 
 class Float:
+    def __init__(self, gt: float | None = None):
+        self.gt = gt
+
     def parse(self, value, loc, out):
         if type(value) is float or type(value) is int:
+            if value != value or value in (float("inf"), float("-inf")):  # .nan, .inf: JSON has neither
+                out.append(Problem(loc, "range", f"{value} is not a finite number", "write a number"))
+                return _BAD
+            if self.gt is not None and not value > self.gt:
+                out.append(Problem(loc, "range", f"{value} is out of range", f"use a number above {self.gt}"))
+                return _BAD
             return float(value)
         return _wrong(out, loc, "a number", value, _number_hint(value))
 
     def schema(self, defs):
-        return {"type": "number"}
+        return {"type": "number", **({"exclusiveMinimum": self.gt} if self.gt is not None else {})}
 
 
 def _number_hint(value) -> str:
@@ -305,14 +314,19 @@ class Record:
             delattr(cls, name)
         cls._required = tuple(n for n, f in cls.fields.items() if f.default is REQUIRED)
 
+    _required: tuple = ()
+    rules: tuple = ()  # declared rules across fields (ExactlyOne, Excludes, When): validator and schema
+
     def check(self) -> None:
-        """Rules across fields; raise Invalid. Runs only when every field is valid."""
+        """Rules across fields that are not `rules` data; raise Invalid. Runs only when every field is valid.
+        Anything written here the schema cannot say: keep it empty where a declared rule can."""
 
     @classmethod
     def parse(cls, value, loc: tuple, out: list):
         if type(value) is not dict:
             return _not_mapping(out, loc, value)
-        fields, values, bad = cls.fields, {}, False
+        fields, bad = cls.fields, False
+        values: dict = {}
         for key, v in value.items():
             f = fields.get(key) if isinstance(key, str) else None
             if f is None:
@@ -335,6 +349,8 @@ class Record:
         record.__dict__.update(  # in declared order, whatever the order in the file
             (name, values[name] if name in values else f.default_value()) for name, f in fields.items())
         try:
+            for rule in cls.rules:
+                rule.check(record)
             record.check()
         except Invalid as exc:
             out.append(Problem(loc, exc.code, exc.message, exc.hint))
@@ -360,6 +376,8 @@ class Record:
                 body["required"] = list(cls._required)
             if cls.__doc__:
                 body["description"] = " ".join(cls.__doc__.split())
+            if cls.rules:
+                body["allOf"] = [rule.schema() for rule in cls.rules]
             defs[name] = body
         return {"$ref": f"#/$defs/{name}"}
 
@@ -372,7 +390,7 @@ class Record:
     def __eq__(self, other):
         return type(other) is type(self) and other.__dict__ == self.__dict__
 
-    __hash__ = None  # records hold dicts and lists
+    __hash__ = None  # type: ignore[assignment]  # records hold dicts and lists: unhashable, as a dict
 
     def __repr__(self):
         inner = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items() if v is not None)

@@ -52,7 +52,8 @@ def as_codequality(diags: list[Diagnostic], project_path: str) -> str:
     file, code, YAML path and message - not its line, so GitLab sees a finding that moved as the same."""
     import hashlib
 
-    out, seen = [], {}
+    out: list[dict] = []
+    seen: dict[str, int] = {}
     for d in diags:
         key = "\0".join((project_path, d.code, d.path, d.message))
         seen[key] = seen.get(key, 0) + 1

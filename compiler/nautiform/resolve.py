@@ -1,18 +1,25 @@
-"""Stage 3, resolve: apply project defaults under each workload, remembering where each value came from."""
+"""Stage 3, resolve: project defaults applied under each workload (each value remembering where it came
+from), then everything derived from them computed once (derive.py). Pure: the profile and the data
+runtime's text are passed in by `pipeline.compile_file`, which reads them."""
 from __future__ import annotations
 
 from collections import namedtuple
+from types import MappingProxyType
 
+from . import derive
 from .model import POD_FIELDS, Project
-from .profile import Profile, load_profile
+from .profile import Profile
 
 # Settings whose mappings merge key by key (a workload adds to the defaults); the rest replace.
 _MERGED = ("env", "mounts", "secret_env")
 
 
-class ResolvedWorkload(namedtuple("ResolvedWorkload", "name spec pod origin")):
+class ResolvedWorkload(namedtuple("ResolvedWorkload", "name spec pod origin gpu_resource resources mounts wrap "
+                                                      "wrap_env sweep sweep_data sweep_cm")):
     """spec: Interactive | JobWorkload | SweepWorkload; pod: pod setting name -> value, defaults applied;
-    origin: pod setting name (or "env.X") -> loc tuple in project.yaml.
+    origin: pod setting name (or "env.X") -> loc tuple in project.yaml. Derived (derive.py): gpu_resource,
+    resources (key -> derive.Resource), mounts (derive.Mount of the main container), wrap/wrap_env (the
+    outputs wrapper's argv and env), sweep (expand.Sweep), sweep_data and sweep_cm (its ConfigMap).
     (Named tuples, not dataclasses: nothing to build at start, issue 7.)"""
 
     __slots__ = ()
@@ -30,8 +37,10 @@ class ResolvedWorkload(namedtuple("ResolvedWorkload", "name spec pod origin")):
         return self.origin.get(field, self.loc)
 
 
-class Resolved(namedtuple("Resolved", "project profile image workloads")):
-    """The validated Project, its Profile, the image reference and a ResolvedWorkload per workload."""
+class Resolved(namedtuple("Resolved", "project profile image workloads volumes datasets data_cm")):
+    """The validated Project, its Profile, the image reference, a ResolvedWorkload per workload, and the
+    derived volumes (name -> derive.Volume), datasets (name -> derive.Dataset) and data ConfigMap
+    ((name, data) or None)."""
 
     __slots__ = ()
 
@@ -44,13 +53,15 @@ class Resolved(namedtuple("Resolved", "project profile image workloads")):
         return self.project.project.namespace
 
 
-def resolve(project: Project, image: str) -> Resolved:
-    profile = load_profile(project.project.profile)
-    workloads = tuple(_workload(project, name, spec) for name, spec in project.workloads.items())
-    return Resolved(project, profile, image, workloads)
+def resolve(project: Project, image: str, profile: Profile, runtime: str) -> Resolved:
+    vols = derive.volumes(project, profile)
+    data_cm = derive.data_configmap(project, profile, runtime)
+    workloads = tuple(_workload(project, profile, vols, data_cm, name, spec)
+                      for name, spec in project.workloads.items())
+    return Resolved(project, profile, image, workloads, vols, derive.datasets(project, vols), data_cm)
 
 
-def _workload(project: Project, name: str, spec) -> ResolvedWorkload:
+def _workload(project: Project, profile: Profile, vols, data_cm, name: str, spec) -> ResolvedWorkload:
     pod: dict = {}
     origin: dict = {}
     for layer, loc in ((project.defaults, ("defaults",)), (spec, ("workloads", name))):
@@ -67,4 +78,25 @@ def _workload(project: Project, name: str, spec) -> ResolvedWorkload:
             else:
                 pod[field] = value
             origin[field] = loc + (field,)
-    return ResolvedWorkload(name, spec, pod, origin)
+    loc = ("workloads", name)
+    outputs = getattr(spec, "outputs", None)
+    sweeping = spec.kind == "sweep"
+    wrap, wrap_env, target = derive.outputs_wrap(profile, vols, outputs, loc + ("outputs", "to"),
+                                                 "/point-{sweep_point}" if sweeping else "")
+    extra = [target] if target else []
+    if outputs and data_cm:
+        extra.append(derive.Mount(derive.DATA_VOLUME, derive.DATA_MOUNT, loc + ("outputs",),
+                                  {"configMap": {"name": data_cm[0]}}, True))
+    sweep = sweep_data = None
+    sweep_cm = ""
+    if sweeping:
+        sweep, sweep_data, sweep_cm = derive.sweep_of(project.project.name, name, spec.sweep,
+                                                      tuple(wrap) + spec.command)
+        if sweep_data is not None:
+            extra.append(derive.Mount("sweep", derive.launcher.MOUNT, loc + ("sweep",),
+                                      {"configMap": {"name": sweep_cm, "defaultMode": 0o555}}, True))
+    at = lambda field: origin.get(field, loc)  # noqa: E731
+    mounts = derive.mounts(pod, at, vols, project.code, extra)
+    return ResolvedWorkload(name, spec, MappingProxyType(pod), MappingProxyType(origin),
+                            derive.gpu_resource(pod, profile), derive.resources(pod), mounts, tuple(wrap),
+                            tuple(wrap_env), sweep, sweep_data, sweep_cm)

@@ -70,7 +70,7 @@ def summarize(view, live, now: float, inventory=None, use: dict | None = None, o
 def _workload(view, live, name: str, kind: str, now: float, inventory) -> dict:
     jobs, pods = live.of(name)
     newest = (jobs or pods or [None])[-1]
-    out = {"name": name, "kind": kind, "state": "not deployed", "summary": "not deployed", "age_seconds": None,
+    out: dict = {"name": name, "kind": kind, "state": "not deployed", "summary": "not deployed", "age_seconds": None,
            "created": None, "commit": None, "objects": [], "pods": [], "problems": [], "flags": []}
     for obj in jobs + [p for p in pods if not live.job_of(p)]:
         meta = obj["metadata"]
@@ -167,14 +167,14 @@ def sweep_points(live, jobs: list[dict]) -> list[dict]:
                           "waiting" if jstate == "waiting" else "failed" if jstate == "failed" else "pending")
             params[pt] = podpoints.params_of(pt, job, live.configmaps)
         for pod in _by_point(live, job):
-            pt, _ = podpoints.pod_point(pod, job, live.configmaps)
-            if pt is not None and states.get(pt) == "pending":
+            at, _ = podpoints.pod_point(pod, job, live.configmaps)
+            if at is not None and states.get(at) == "pending":
                 phase = (pod.get("status") or {}).get("phase")
-                states[pt] = "running" if phase == "Running" else "pending"
+                states[at] = "running" if phase == "Running" else "pending"
     earlier = _earlier(live, jobs[-1])
     for pt in range(table.size if table else 0):
         if pt not in states:
-            states[pt], params[pt] = earlier.get(pt, "not run"), table.point(pt)
+            states[pt], params[pt] = earlier.get(pt, "not run"), table.point(pt) if table else {}
     return [{"point": pt, "state": states[pt], "params": params.get(pt, {})} for pt in sorted(states)]
 
 

@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import kube
-from .builders.data import dataset_subpath, runtime_spec
-from .builders.names import claim_name
+from .derive import runtime_spec
 from .builders.transfer import CONTAINER, selector, transfer_pod, volume_mount
 from .progress import Progress, count, human, rate
 from .pushfiles import LocalFile, PushError
@@ -80,9 +79,11 @@ def run_step(prefix: list, step: str, root: str, dest: str, req: dict, files: li
              procs: list | None = None) -> dict:
     proc = subprocess.Popen([*prefix, step, "--root", root, "--dest", dest], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None  # PIPE above
     if procs is not None:
         procs.append(proc)
-    out, err = [], []
+    out: list[bytes] = []
+    err: list[bytes] = []
     readers = [threading.Thread(target=lambda s=s, b=b: b.append(s.read()), daemon=True)
                for s, b in ((proc.stdout, out), (proc.stderr, err))]
     for t in readers:
@@ -155,12 +156,11 @@ def exec_prefix(kubectl: str, namespace: str, pod: str) -> list:
 
 def push(r, name: str, digests, opts) -> int:
     """digests(): the hashed files, called once the volume and kubectl are known to be there."""
-    ds = r.project.datasets[name]
-    rel = dataset_subpath(name, ds)
-    claim = claim_name(r.name, ds.volume, r.project.volumes[ds.volume].existing_claim)
+    ds = r.datasets[name]
+    rel, claim = ds.dest, ds.volume.claim
     pod = transfer_pod(r, name, secrets.token_hex(3), opts.deadline)
     pod_name, ns = pod["metadata"]["name"], r.namespace
-    where = f"volume {ds.volume} (PVC {claim}) at {rel}, namespace {ns}"
+    where = f"volume {ds.volume.name} (PVC {claim}) at {rel}, namespace {ns}"
     try:
         kubectl = kube.kubectl_path()
         prefix = exec_prefix(kubectl, ns, pod_name)
@@ -180,7 +180,7 @@ def push(r, name: str, digests, opts) -> int:
         print(f"{name}: transfer pod {pod_name} for {where}")
         try:
             _wait_running(ns, pod_name, opts.pod_timeout)
-            out = transfer(runtime_spec(r, name), files, prefix, volume_mount(r, name), rel, opts.streams)
+            out = transfer(runtime_spec(r.project, r.profile, name), files, prefix, volume_mount(r, name), rel, opts.streams)
         finally:
             kube.run("delete", "pod", pod_name, "-n", ns, "--ignore-not-found", "--wait=false", check=False)
     except kube.KubeError as exc:
@@ -194,7 +194,7 @@ def push(r, name: str, digests, opts) -> int:
               f"({rate(nsent, out.seconds)}) over {opts.streams} streams; {out.kept:,} kept from an interrupted "
               f"push; {out.carried:,} unchanged; every file's sha256 checked in the pod")
         print(f"{where} is complete: {count(len(files), 'file')}, {human(total)}; transfer pod deleted")
-    print(f"dataset {name} is ready for every workload that lists it (below its mount of volume {ds.volume}, "
+    print(f"dataset {name} is ready for every workload that lists it (below its mount of volume {ds.volume.name}, "
           f"at {rel}; $DATASET_{name.upper().replace('-', '_')}); project.yaml needs no change")
     return 0
 

@@ -38,7 +38,7 @@ def live_size(body: dict) -> str | None:
     return facts(body)["storage"]
 
 
-def losses(before: dict[str, dict], after: dict[str, dict], reused: set[str] = frozenset()) -> list[Loss]:
+def losses(before: dict[str, dict], after: dict[str, dict], reused: frozenset[str] | set[str] = frozenset()) -> list[Loss]:
     """`before`/`after`: claim name -> PVC body (manifest or live object). `reused`: claims now used
     through `existing_claim`: still in use, so their leaving the project loses nothing."""
     out = []

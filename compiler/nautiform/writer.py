@@ -29,9 +29,19 @@ def foreign_entries(out: Path) -> list[str]:
         return [out.name]
     foreign = []
     for entry in sorted(out.iterdir()):
+        if entry.is_file() and _clutter(entry.name):
+            continue  # written by a file browser, not a person: replaced with the rest (issue 12, item 12)
         if entry.is_dir() or entry.suffix != ".yaml" or _MARK not in _head(entry):
             foreign.append(entry.name)
     return foreign
+
+
+# Files that macOS Finder, Windows Explorer and KDE Dolphin leave in any folder a person opens.
+_CLUTTER = (".DS_Store", "Thumbs.db", "desktop.ini", ".directory")
+
+
+def _clutter(name: str) -> bool:
+    return name in _CLUTTER or name.startswith("._")  # ._x: macOS metadata beside x on non-Apple disks
 
 
 def _head(path: Path) -> str:
@@ -42,7 +52,7 @@ def _head(path: Path) -> str:
 def read_tree(out: Path) -> dict[str, bytes]:
     if not out.is_dir():
         return {}
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file() and not _clutter(p.name)}
 
 
 def write_tree(out: Path, files: dict[str, bytes]) -> None:

@@ -23,8 +23,12 @@ sys.path.insert(0, str(ROOT))
 with atheris.instrument_imports(include=["nautiform", "ruamel"]):
     from nautiform.errors import UserError
     from nautiform.load import load_text
-    from nautiform.pipeline import _compile
+    from nautiform.pipeline import _compile, runtime_script
+    from nautiform.profile import load_profile
     from nautiform.validate import validate
+
+
+RUNTIME = runtime_script()
 
 
 def one_input(data: bytes) -> None:
@@ -39,7 +43,9 @@ def one_input(data: bytes) -> None:
         assert exc.diagnostics, "a UserError without a diagnostic"
         _check(exc.diagnostics)
         return
-    result = _compile(loaded, project, "registry.example.org/fuzz:1")  # pure: no build context to hash
+    # pure: no build context to hash; the profile and runtime are read at the edge, as compile_file does
+    result = _compile(loaded, project, "registry.example.org/fuzz:1", load_profile(project.project.profile),
+                      RUNTIME)
     _check(result.diagnostics)
     if result.ok:
         assert result.files and all(isinstance(v, bytes) for v in result.files.values())

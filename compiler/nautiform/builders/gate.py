@@ -8,7 +8,8 @@ and update two ConfigMaps by name (the ledger and the deferred-pod list).
 """
 from __future__ import annotations
 
-from .manifest import Manifest, digest
+from ..names import digest
+from .manifest import Manifest
 
 AFTER = "nautiform.io/after"
 WORKLOAD = "nautiform-gate"

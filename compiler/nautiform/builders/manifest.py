@@ -1,8 +1,6 @@
 """The unit every builder returns and the emitter writes."""
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import namedtuple
 
 from ..manifests import Named
@@ -25,8 +23,3 @@ class Manifest(namedtuple("Manifest", "body loc stem"), Named):  # a named tuple
     def sort_key(self) -> tuple:
         return (KIND_ORDER.index(self.kind), self.filename)
 
-
-def digest(value: object, length: int = 8) -> str:
-    """Short content hash of any JSON-able value; key order and hash seed cannot change it."""
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:length]

@@ -1,13 +1,15 @@
-"""The pod spec shared by every workload kind: image, command, resources, placement, storage, secrets."""
+"""The pod spec shared by every workload kind: image, command, resources, placement, storage, secrets.
+
+Every name and number here comes from the resolved workload (derive.py); this module only lays
+them out. Nothing is judged here: lint rules do that.
+"""
 from __future__ import annotations
 
-from .. import quantity
-from ..errors import diag
+from .. import derive, quantity
 from ..resolve import Resolved, ResolvedWorkload
-from .names import claim_name, object_name
 
 MAIN = "main"
-WORKSPACE_VOLUME = "code"
+_ONE_GIB = {"cpu": "1", "memory": "1Gi"}
 _GIT_CLONE = (
     'set -eu\n'
     'if [ -n "${GIT_USERNAME:-}" ]; then\n'
@@ -20,32 +22,29 @@ _GIT_CLONE = (
 )
 
 
-def pod_spec(r: Resolved, w: ResolvedWorkload, command: list[str], diags: list, extras=None) -> dict:
-    """Build a PodSpec; problems with references go to `diags`. `extras` (build.data.PodExtras) adds
-    volumes, mounts, env and init containers for datasets, outputs and sweeps."""
+def pod_spec(r: Resolved, w: ResolvedWorkload, command: list[str], init: list, env: list) -> dict:
+    """A PodSpec; `init` and `env` are what datasets add (builders/data.py)."""
     pod = w.pod
-    volumes, mounts = _storage(r, w, diags)
-    volumes += extras.volumes if extras else []
-    mounts += extras.mounts if extras else []
-    env = _env(w) + (extras.env if extras else [])
-    container = {"name": MAIN, "image": r.image, "command": list(command), "resources": resources(r, w),
-                 "env": env}
-    init = []
+    volumes = {m.name: m.source for m in w.mounts}
+    if init and r.data_cm:
+        volumes[derive.DATA_VOLUME] = {"configMap": {"name": r.data_cm[0]}}
+    container = {"name": MAIN, "image": r.image, "command": list(command), "resources": resources(w),
+                 "env": _env(w) + env + list(w.wrap_env)}
+    containers_init = []
     code = r.project.code
     if code:
-        volumes.append({"name": WORKSPACE_VOLUME, "emptyDir": {}})
-        mounts.append({"name": WORKSPACE_VOLUME, "mountPath": code.path})
         container["workingDir"] = code.path
-        init.append(_git_init(r, code))
-    if extras:
-        init += extras.init  # after the checkout: a dataset may be read by the code's first step
-    if mounts:
-        container["volumeMounts"] = sorted(mounts, key=lambda m: m["mountPath"])
-    spec = {"restartPolicy": "Never", "containers": [container]}
-    if init:
-        spec["initContainers"] = init
+        containers_init.append(_git_init(r, code))
+        if code.ssh_key:
+            volumes["ssh-key"] = {"secret": {"secretName": code.ssh_key, "defaultMode": 0o400}}
+    containers_init += init  # after the checkout: a dataset may be read by the code's first step
+    if w.mounts:
+        container["volumeMounts"] = sorted((_mount(m) for m in w.mounts), key=lambda m: m["mountPath"])
+    spec: dict = {"restartPolicy": "Never", "containers": [container]}
+    if containers_init:
+        spec["initContainers"] = containers_init
     if volumes:
-        spec["volumes"] = sorted(volumes, key=lambda v: v["name"])
+        spec["volumes"] = [{"name": name, **volumes[name]} for name in sorted(volumes)]
     affinity = _affinity(r, w)
     if affinity:
         spec["affinity"] = affinity
@@ -58,31 +57,31 @@ def pod_spec(r: Resolved, w: ResolvedWorkload, command: list[str], diags: list, 
     return spec
 
 
-def gpu_resource(r: Resolved, w: ResolvedWorkload) -> str | None:
-    gpu = w.pod.get("gpu")
-    if not gpu or gpu.count == 0:
-        return None
-    return gpu.resource or r.profile.gpu_resource(gpu.products)
+def _mount(m: derive.Mount) -> dict:
+    out = {"name": m.name, "mountPath": m.path}
+    if m.read_only:
+        out["readOnly"] = True
+    return out
 
 
-def resources(r: Resolved, w: ResolvedWorkload) -> dict:
-    pod = w.pod
+def resources(w: ResolvedWorkload) -> dict:
     requests: dict = {}
     limits: dict = {}
-    given = pod.get("limits")
-    for field, key in (("cpu", "cpu"), ("memory", "memory"), ("ephemeral_storage", "ephemeral-storage")):
-        value = pod.get(field)
-        if field == "ephemeral_storage":
-            value = _plus_scratch(value, pod.get("scratch"))
-        if value is None:
-            continue
-        requests[key] = quantity.render(value)
-        limit = getattr(given, field, None) if given else None
-        limits[key] = quantity.render(limit if limit is not None else value)
-    name = gpu_resource(r, w)
-    if name:
+    for field, key in derive.RESOURCE_KEYS:
+        res = w.resources[key]
+        if res.request is None:
+            continue  # a limit without a request is lint's limit-without-request
+        written = w.pod.get(field)
+        requests[key] = quantity.render(written) if res.scratch is None and written is not None else \
+            derive.render_quantity(res.request)
+        given = getattr(w.pod.get("limits"), field, None) if w.pod.get("limits") else None
+        if given is None:
+            limits[key] = requests[key]
+        else:
+            limits[key] = quantity.render(given) if res.scratch is None else derive.render_quantity(res.limit)
+    if w.gpu_resource:
         # GPUs cannot be overcommitted: request must equal limit (Kubernetes, NRP).
-        requests[name] = limits[name] = str(pod["gpu"].count)
+        requests[w.gpu_resource] = limits[w.gpu_resource] = str(w.pod["gpu"].count)
     out = {}
     if requests:
         out["requests"] = requests
@@ -91,20 +90,10 @@ def resources(r: Resolved, w: ResolvedWorkload) -> dict:
     return out
 
 
-def _plus_scratch(value, scratch):
-    if scratch is None:
-        return value
-    total = quantity.parse(scratch.size) + (quantity.parse(value) if value is not None else 0)
-    for unit, size in (("Gi", 2**30), ("Mi", 2**20)):
-        if (total / size).denominator == 1:
-            return f"{total // size}{unit}"
-    return str(int(total))
-
-
 def _env(w: ResolvedWorkload) -> list:
     env = {"PYTHONUNBUFFERED": "1"}  # NRP logs look empty otherwise (nrp-facts §6)
     env.update(w.pod.get("env") or {})
-    out = [{"name": k, "value": env[k]} for k in sorted(env)]
+    out: list = [{"name": k, "value": env[k]} for k in sorted(env)]
     for name, ref in sorted((w.pod.get("secret_env") or {}).items()):
         out.append({"name": name, "valueFrom": {"secretKeyRef": {"name": ref.secret, "key": ref.key}}})
     return out
@@ -128,48 +117,19 @@ def _affinity(r: Resolved, w: ResolvedWorkload) -> dict | None:
         "nodeSelectorTerms": [{"matchExpressions": exprs}]}}}
 
 
-def _storage(r: Resolved, w: ResolvedWorkload, diags: list) -> tuple[list, list]:
-    volumes, mounts = [], []
-    for vol_name, path in sorted((w.pod.get("mounts") or {}).items()):
-        vol = r.project.volumes.get(vol_name)
-        if vol is None:
-            known = ", ".join(r.project.volumes) or "none declared"
-            diags.append(diag("unknown-volume", w.at(f"mounts.{vol_name}"),
-                              f"mounts volume {vol_name!r}, which is not declared under `volumes`",
-                              f"declared volumes: {known}"))
-            continue
-        claim = claim_name(r.name, vol_name, vol.existing_claim)
-        name = object_name("vol", vol_name)  # a volume name is a DNS label too: at most 63 characters
-        volumes.append({"name": name, "persistentVolumeClaim": {"claimName": claim}})
-        mounts.append({"name": name, "mountPath": path})
-    scratch = w.pod.get("scratch")
-    if scratch:
-        volumes.append({"name": "scratch", "emptyDir": {"sizeLimit": quantity.render(scratch.size)}})
-        mounts.append({"name": "scratch", "mountPath": scratch.path})
-    if w.pod.get("shm") is not None:
-        volumes.append({"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": quantity.render(w.pod["shm"])}})
-        mounts.append({"name": "shm", "mountPath": "/dev/shm"})
-    for files in w.pod.get("secret_files") or []:
-        name = object_name("secret", files.secret)
-        volumes.append({"name": name, "secret": {"secretName": files.secret}})
-        mounts.append({"name": name, "mountPath": files.path, "readOnly": True})
-    seen: dict = {}
-    for m in mounts:
-        if m["mountPath"] in seen:
-            diags.append(diag("mount-conflict", w.loc, f"two volumes are mounted at {m['mountPath']}: "
-                              f"{seen[m['mountPath']]} and {m['name']}", "give each mount its own path"))
-        seen[m["mountPath"]] = m["name"]
-    return volumes, mounts
-
-
 def _git_init(r: Resolved, code) -> dict:
-    env = [{"name": "CODE_DIR", "value": code.path}, {"name": "CODE_REF", "value": code.ref},
-           {"name": "CODE_REPO", "value": code.repo}]
+    path = code.path
+    env: list = [{"name": "CODE_DIR", "value": path}, {"name": "CODE_REF", "value": code.ref},
+                 {"name": "CODE_REPO", "value": code.repo}]
+    mounts: list = [{"name": derive.CODE_VOLUME, "mountPath": path}]
     if code.credentials:
-        for name, key in (("GIT_PASSWORD", "password"), ("GIT_USERNAME", "user")):
-            env.append({"name": name, "valueFrom": {"secretKeyRef": {"name": code.credentials, "key": key}}})
-    one = {"cpu": "1", "memory": "1Gi"}
+        env += derive.secret_env("git", code.credentials)
+    if code.ssh_key:
+        # The deploy key and the host's public key come from one Secret; ssh refuses unknown hosts.
+        env.append({"name": "GIT_SSH_COMMAND", "value": f"ssh -i {derive.SSH_MOUNT}/ssh-privatekey -o "
+                    f"IdentitiesOnly=yes -o UserKnownHostsFile={derive.SSH_MOUNT}/known_hosts "
+                    "-o StrictHostKeyChecking=yes"})
+        mounts.append({"name": "ssh-key", "mountPath": derive.SSH_MOUNT, "readOnly": True})
     return {"name": "checkout", "image": r.profile.data["images"]["git"], "command": ["/bin/sh", "-c", _GIT_CLONE],
-            "env": env, "resources": {"requests": dict(one), "limits": dict(one)},
-            "volumeMounts": [{"name": WORKSPACE_VOLUME, "mountPath": code.path}]}
-
+            "env": env, "resources": {"requests": dict(_ONE_GIB), "limits": dict(_ONE_GIB)},
+            "volumeMounts": mounts}

@@ -14,9 +14,8 @@ holds the dataset's volume while the laptop streams files into it with `kubectl 
 """
 from __future__ import annotations
 
+from ..names import object_name
 from ..resolve import Resolved
-from .data import dataset_subpath
-from .names import claim_name, object_name
 
 RESOURCES = {"cpu": "500m", "memory": "512Mi"}
 CONTAINER = "receive"
@@ -31,8 +30,7 @@ def volume_mount(r: Resolved, name: str) -> str:
 
 
 def transfer_pod(r: Resolved, name: str, suffix: str, deadline: int) -> dict:
-    ds = r.project.datasets[name]
-    vol = r.project.volumes[ds.volume]
+    ds = r.datasets[name]
     labels = {"app.kubernetes.io/managed-by": "nautiform", "nautiform.io/push": r.name, "nautiform.io/dataset": name}
     if r.project.project.owner:
         labels["nautiform.io/owner"] = r.project.project.owner
@@ -43,8 +41,7 @@ def transfer_pod(r: Resolved, name: str, suffix: str, deadline: int) -> dict:
     return {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": object_name(r.name, "push", name, suffix=suffix), "namespace": r.namespace,
                          "labels": labels,
-                         "annotations": {"nautiform.io/destination": f"{ds.volume}:{dataset_subpath(name, ds)}"}},
+                         "annotations": {"nautiform.io/destination": f"{ds.volume.name}:{ds.dest}"}},
             "spec": {"restartPolicy": "Never", "activeDeadlineSeconds": deadline, "terminationGracePeriodSeconds": 5,
                      "containers": [container],
-                     "volumes": [{"name": "target", "persistentVolumeClaim": {
-                         "claimName": claim_name(r.name, ds.volume, vol.existing_claim)}}]}}
+                     "volumes": [{"name": "target", "persistentVolumeClaim": {"claimName": ds.volume.claim}}]}}

@@ -24,7 +24,7 @@ HEADER = """\
 
 def objects(namespace: str, name: str, token_secret: bool) -> list[dict]:
     meta = {"name": name, "namespace": namespace, "labels": {MANAGED_BY: "nautiform"}}
-    docs = [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta},
+    docs: list[dict] = [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta},
             {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta,
              "rules": rbac.role_rules()},
             {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta,

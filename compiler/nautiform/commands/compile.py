@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 from collections import Counter
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def _repo_path(path: Path) -> str:
     return Path(os.path.relpath(path) if path.is_absolute() else os.path.normpath(path)).as_posix()
 
 
-def _say(fmt: str) -> object:
+def _say(fmt: str) -> TextIO:
     """Where a command's own lines go: stdout, except where stdout carries a report."""
     return sys.stderr if fmt == "codequality" else sys.stdout
 

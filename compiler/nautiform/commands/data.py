@@ -14,7 +14,7 @@ from ..pipeline import compile_file
 
 
 def fetch(path: Path, name: str, to: Path, force: bool) -> int:
-    from ..builders.data import runtime_spec
+    from ..derive import runtime_spec
     from ..runtime import nautiform_data as runtime
 
     result = compile_file(path, None)
@@ -26,7 +26,7 @@ def fetch(path: Path, name: str, to: Path, force: bool) -> int:
         known = ", ".join(resolved.project.datasets) or "none"
         print(f"error: no dataset {name!r} in {path.name}\n  hint: declared datasets: {known}", file=sys.stderr)
         return 1
-    spec = runtime_spec(resolved, name, endpoint_key="outside")
+    spec = runtime_spec(resolved.project, resolved.profile, name, endpoint_key="outside")
     dest = to / name
     try:
         marker = runtime.fetch(spec, dest=str(dest), force=force)

@@ -92,12 +92,12 @@ def _declare_hint(resolved, name: str) -> str:
 
 
 def _to_s3(resolved, name: str, digests, opts: PushOptions) -> int:
-    from ..builders.data import runtime_spec
+    from ..derive import runtime_spec
     from ..runtime import nautiform_data as nd
     from .. import s3creds, s3push
     from ..s3upload import Target
 
-    spec = runtime_spec(resolved, name, endpoint_key="outside")
+    spec = runtime_spec(resolved.project, resolved.profile, name, endpoint_key="outside")
     src = nd.check_spec({**spec, "dest": "/"})["source"]  # the prefix as the runtime reads it
     if not (opts.endpoint or src.get("endpoint")):
         raise PushError(f"no S3 endpoint for dataset {name!r}", "pass --endpoint URL")
@@ -138,10 +138,8 @@ def _to_s3(resolved, name: str, digests, opts: PushOptions) -> int:
 
 
 def _consumer(resolved, name: str) -> str:
-    from ..builders.data import dataset_subpath
-
-    ds = resolved.project.datasets[name]
-    use = (f"its data Job copies it onto volume {ds.volume} at {dataset_subpath(name, ds)}" if ds.volume
+    ds = resolved.datasets[name]
+    use = (f"its data Job copies it onto volume {ds.volume.name} at {ds.dest}" if ds.volume
            else "each pod that lists it stages it into scratch")
     return (f"dataset {name} reads from there, so project.yaml needs no change: {use} and checks every "
             f"file's sha256 (`nautiform data fetch {name}` does the same here)")

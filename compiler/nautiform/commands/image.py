@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def _token(challenge: str) -> str | None:
         return None
     params = dict(part.split("=", 1) for part in challenge[7:].split(",") if "=" in part)
     params = {k.strip(): v.strip().strip('"') for k, v in params.items()}
-    query = "&".join(f"{k}={urllib.request.quote(params[k])}" for k in ("service", "scope") if k in params)
+    query = "&".join(f"{k}={urllib.parse.quote(params[k])}" for k in ("service", "scope") if k in params)
     req = urllib.request.Request(f"{params.get('realm', '')}?{query}")
     user, password = os.environ.get("CI_REGISTRY_USER"), os.environ.get("CI_REGISTRY_PASSWORD")
     if user and password:

@@ -37,6 +37,7 @@ def diff_trees(base: list[Obj], head: list[Obj]) -> list[Step]:
     for file in sorted(set(old) | set(new), key=lambda f: (f not in new, f)):
         a, b = old.get(file), new.get(file)
         if a is None:
+            assert b is not None  # the file is in one of the trees
             steps.append(Step("create", b.kind, b.name, "starts empty" if b.kind == "PersistentVolumeClaim" else ""))
         elif b is None:
             steps.append(Step("prune", a.kind, a.name, "never deleted: kept with its data"
@@ -111,7 +112,7 @@ def merge_cost(base: list[Obj], head: list[Obj]) -> cost.Cost:
     """The GPU-hours this merge can spend at most: new and replaced runs, and new sweep points."""
     old = {o.file: o for o in base}
     cms = {o.name: o.body for o in base + head if o.kind == "ConfigMap"}
-    runs = []
+    runs: list[tuple[dict, int | None]] = []
     for o in head:
         if o.kind not in ("Job", "Pod"):
             continue

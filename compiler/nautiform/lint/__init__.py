@@ -6,10 +6,11 @@ simply has no such rule.
 """
 from __future__ import annotations
 
-from . import capacity, gpu, interactive, limits, names, placement, secrets, sleep, storage
+from . import (capacity, gpu, interactive, limits, mounts, names, placement, references, requests, secrets, sleep,
+               storage, sweeps, text)
 
-RULES = (limits.check, interactive.check, sleep.check, gpu.check, placement.check, storage.check, capacity.check,
-         names.check, secrets.check)
+RULES = (references.check, mounts.check, sweeps.check, limits.check, requests.check, interactive.check, sleep.check,
+         gpu.check, placement.check, storage.check, capacity.check, names.check, secrets.check, text.check)
 
 
 def lint(resolved, manifests) -> list:

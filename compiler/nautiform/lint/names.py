@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import re
 
-from ..builders.launcher import env_name
-from ..builders.names import object_name
+from ..launcher import env_name
 from ..errors import diag, dotted
 
 CODE = "name-collision"
@@ -31,7 +30,9 @@ _LABEL = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 _SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
 FORMATS = {  # what: (pattern, longest, hint)
     "a DNS-1123 subdomain": (re.compile(f"^{_SUBDOMAIN}$"), 253, "lowercase letters, digits, '-' and '.'"),
-    "a secret key": (re.compile(r"^[-._a-zA-Z0-9]+$"), 253, "letters, digits, '-', '_' and '.'"),
+    # IsConfigMapKey: also not '.' or '..' and not starting with '..' (found by the server property test)
+    "a secret key": (re.compile(r"^(?!\.\.?$)(?!\.\.)[-._a-zA-Z0-9]+$"), 253,
+                     "letters, digits, '-', '_' and '.', not '.' or '..' and not starting with '..'"),
     "a qualified name": (re.compile(f"^({_SUBDOMAIN}/)?{_LABEL}$"), 316, "[prefix/]name, e.g. nvidia.com/gpu"),
     "a label value": (re.compile(f"^({_LABEL})?$"), 63, "at most 63 letters, digits, '-', '_' and '.'"),
 }
@@ -78,7 +79,8 @@ def _pod_formats(w) -> list:
 
 
 def _objects(manifests) -> list:
-    out, seen = [], {}
+    out: list = []
+    seen: dict = {}
     for m in manifests:
         key = (m.kind, m.name)
         if key in seen:
@@ -90,8 +92,7 @@ def _objects(manifests) -> list:
 
 
 def _claims(r) -> list:
-    created = {object_name(r.name, name): name for name, vol in r.project.volumes.items()
-               if vol.existing_claim is None}
+    created = {vol.claim: vol.name for vol in r.volumes.values() if vol.create}
     out = []
     for name, vol in r.project.volumes.items():
         other = created.get(vol.existing_claim)
@@ -133,7 +134,8 @@ def _params(sweep) -> list:
 
 
 def _secret_files(w) -> list:
-    out, seen = [], {}
+    out: list = []
+    seen: dict = {}
     loc = w.at("secret_files")
     for i, files in enumerate(w.pod.get("secret_files") or []):
         if files.secret in seen:

@@ -44,7 +44,7 @@ _OPTION = re.compile(r"^--?([A-Za-z][-A-Za-z0-9_]*)(?:=(.*))?$")
 
 def check(r, manifests) -> list:
     out, seen = [], set()
-    for loc, value, name in _strings(r.project, ()):
+    for loc, value, name in strings(r.project):
         found = find(value, name)
         if found and loc not in seen:  # an argv item is seen twice: alone and after its --option
             seen.add(loc)
@@ -97,6 +97,12 @@ def _mask(token: str) -> str:
     return (m.group() if m else "") + "****"
 
 
+def strings(project):
+    """(loc, string, name it is set under) for every string in the validated project (also used by the
+    control-character rule)."""
+    return _strings(project, ())
+
+
 def _hint(loc: tuple) -> str:
     if loc[:1] == ("code",):
         return "remove it from the URL and name a Secret with keys `user` and `password` in `code.credentials`"
@@ -119,13 +125,34 @@ def _strings(value, loc: tuple, name: str = ""):
     elif isinstance(value, (list, tuple)):
         if name == "command" and len(value) == 3 and value[:2] == ("/bin/sh", "-c"):
             yield loc, value[2], ""  # written as one shell line: the value is the whole string
+            words = _shell_words(value[2])  # and its words, as an argv (`wandb login KEY` in a line)
+            yield from ((loc, v, n) for _, v, n in _options(words, loc))
+            yield from ((loc, v, n) for _, v, n in _logins(words, loc))
             return
         for i, item in enumerate(value):
             yield from _strings(item, loc + (i,), "")
         if name == "command":
             yield from _options(value, loc)
+            yield from _logins(value, loc)
     elif isinstance(value, str):
         yield loc, value, name
+
+
+def _shell_words(line: str) -> list[str]:
+    import shlex  # only for commands written as one shell line
+
+    try:
+        return shlex.split(line, comments=True)
+    except ValueError:  # an unclosed quote: the words as they stand
+        return line.split()
+
+
+def _logins(argv, loc: tuple):
+    """`wandb login KEY`, `huggingface-cli login TOKEN`: the word after `login` is set under the name
+    LOGIN_TOKEN (a random-looking value there is a credential; `--token X` is `_options`')."""
+    for i, word in enumerate(argv[:-1]):
+        if word == "login" and not argv[i + 1].startswith("-"):
+            yield loc + (i + 1,), argv[i + 1], "LOGIN_TOKEN"
 
 
 def _options(argv, loc: tuple):

@@ -131,6 +131,7 @@ import urllib.parse
 import urllib.request
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from typing import IO, Optional
 
 try:  # not on Windows laptops; locking is then skipped
     import fcntl
@@ -610,7 +611,7 @@ def s3_transfer_down(tool: str, path: str | None, endpoint: str, bucket: str, pr
         argv += ["cp"] + parts + [src, stage.rstrip("/") + "/"]
         run_tool(argv, env, "copying s3://%s/%s" % (bucket, prefix))
     elif tool == "rclone":
-        argv = rclone_argv(path, env, [
+        argv = rclone_argv(path or tool, env, [
             "copy", "nautiform:%s/%s" % (bucket, prefix.rstrip("/")), stage,
             "--transfers", str(workers), "--checkers", str(max(8, workers)),
             "--retries", "5", "--low-level-retries", "10", "--stats", "0",
@@ -806,7 +807,7 @@ def parse_manifest(data: bytes, where: str) -> dict:
     entries = body.get("entries") if isinstance(body, dict) else None
     ok = (isinstance(body, dict) and body.get("format") == MANIFEST_FORMAT
           and body.get("state") in ("pushing", "complete") and isinstance(entries, list))
-    for e in entries if ok else ():
+    for e in entries if ok and entries is not None else ():
         ok = ok and (isinstance(e, list) and len(e) in (3, 4) and safe_relpath(e[0])
                      and type(e[1]) is int and e[1] >= 0
                      and isinstance(e[2], str) and re.match(r"^[0-9a-f]{64}$", e[2]) is not None)
@@ -996,6 +997,7 @@ def _hf_endpoint(src: dict) -> str:
 
 def _hf_headers(spec: dict) -> dict:
     src = spec["source"]
+    token: Optional[str]
     if src.get("secret"):
         token = need_env("HF_TOKEN", spec, "the Hugging Face repo %s" % src["repo"])
     else:
@@ -1089,7 +1091,7 @@ def unpack(archive: str, kind: str, target: str) -> None:
         if kind == "zip":
             _unzip(archive, target)
         else:
-            _untar(archive, "r:gz" if kind == "tar.gz" else "r:", target)
+            _untar(archive, kind == "tar.gz", target)
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise DataError("cannot unpack %s archive: %s" % (kind, exc), EXIT_VERIFY)
 
@@ -1099,9 +1101,9 @@ def _inside(base: str, name: str) -> bool:
     return path == base or path.startswith(base + os.sep)
 
 
-def _untar(archive: str, mode: str, target: str) -> None:
+def _untar(archive: str, gzipped: bool, target: str) -> None:
     base = os.path.realpath(target)
-    with tarfile.open(archive, mode) as tf:
+    with tarfile.open(archive, "r:gz" if gzipped else "r:") as tf:
         if hasattr(tarfile, "data_filter"):
             tf.extractall(target, filter="data")
             return
@@ -1134,16 +1136,16 @@ def _unzip(archive: str, target: str) -> None:
 class _Lock:
     def __init__(self, path: str):
         self.path = path
-        self.fh = None
+        self.fh: Optional[IO[str]] = None
 
     def __enter__(self):
-        self.fh = open(self.path, "a+")
+        fh = self.fh = open(self.path, "a+")
         if fcntl is not None:
             try:
-                fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 log("another fetch holds %s; waiting for it" % self.path)
-                fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX)
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         return self
 
     def __exit__(self, *exc):
@@ -1502,7 +1504,7 @@ def _sync_kwargs(args) -> dict:
           "secret": args.secret, "region": None}
     if args.spec:
         spec = load_spec(args.spec)
-        src = spec.get("source") if isinstance(spec.get("source"), dict) else spec
+        src = spec["source"] if isinstance(spec.get("source"), dict) else spec
         kw["endpoint"] = kw["endpoint"] or src.get("endpoint")
         kw["tool"] = args.tool if args.tool != "auto" else (src.get("tool") or "auto")
         kw["workers"] = args.workers or src.get("workers")

@@ -280,7 +280,7 @@ class ConfigMapStore:
     def __init__(self, api, namespace: str, name: str, labels: dict):
         self.api, self.name, self.labels = api, name, labels
         self.path = f"/api/v1/namespaces/{namespace}/configmaps"
-        self.obj = None
+        self.obj: dict | None = None
 
     def load(self) -> dict | None:
         self.obj = self.api.call("GET", f"{self.path}/{self.name}")
@@ -440,14 +440,14 @@ class Driver:
         for name, ended in sorted(self.ex.poll(list(self.running)).items()):
             self.ended(self.running.pop(name), ended)
             changed = True
-        late = self.header.get("deadline_at") and self.clock() >= parse_time(self.header["deadline_at"])
+        late = bool(self.header.get("deadline_at")) and self.clock() >= parse_time(self.header["deadline_at"])
         if late and self.running:
             for name, n in sorted(self.running.items()):
                 self.ex.stop(name)
                 self.close(n, "stopped", None, "the study's deadline passed")
             self.running.clear()
             changed = True
-        new = []
+        new: list[int] = []
         while not late and not self.failing() and len(self.running) + len(new) < self.def_["parallel"] \
                 and len(self.rows) < self.def_["trials"]:
             new.append(self.propose())

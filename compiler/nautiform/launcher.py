@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..expand import Sweep
+from .expand import Sweep
 
 MOUNT = "/etc/nautiform/sweep"
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")

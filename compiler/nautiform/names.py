@@ -6,6 +6,7 @@ so it stays unique and the same on every machine (cdk8s does the same).
 from __future__ import annotations
 
 import hashlib
+import json
 
 MAX = 63
 
@@ -29,6 +30,7 @@ def labels(project: str, owner: str | None, workload: str | None = None) -> dict
     return out
 
 
-def claim_name(project: str, volume: str, existing_claim: str | None) -> str:
-    """The PVC behind a declared volume: an existing claim by its own name, else the one nautiform creates."""
-    return existing_claim or object_name(project, volume)
+def digest(value: object, length: int = 8) -> str:
+    """Short content hash of any JSON-able value; key order and hash seed cannot change it."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:length]

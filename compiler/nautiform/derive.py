@@ -1,0 +1,208 @@
+"""Stage 3 (second half), derive: every name, path and number that more than one place needs, computed
+once and carried on the resolved records. Builders render these; lint rules judge them.
+
+A name derived in two places drifted once: a long volume was `vol-<name>` in the data init container
+and the shortened `object_name("vol", name)` in the pod, so the pod mounted a volume that did not
+exist (issue 12, item 7). So volume names, claim names, mount paths, ConfigMap names, dataset
+destinations, the GPU resource name and the effective requests/limits all come from here.
+"""
+from __future__ import annotations
+
+import json
+from collections import namedtuple
+from fractions import Fraction
+from types import MappingProxyType
+from typing import Mapping
+
+from . import launcher, quantity
+from .expand import MAX_POINTS, Sweep, expand
+from .names import digest, object_name
+
+DATA_MOUNT = "/etc/nautiform/data"
+DATA_SCRIPT = f"{DATA_MOUNT}/nautiform_data.py"
+DATA_VOLUME = "nautiform-data"
+OUTPUTS_MOUNT = "/mnt/outputs"
+CODE_VOLUME = "code"
+SSH_MOUNT = "/etc/nautiform/ssh"
+RESOURCE_KEYS = (("cpu", "cpu"), ("memory", "memory"), ("ephemeral_storage", "ephemeral-storage"))
+
+
+class Volume(namedtuple("Volume", "name claim pod_name create storage_class access_mode mode_known size")):
+    """A declared volume: `claim` is the PVC's name, `pod_name` the name of the pod volume that mounts
+    it (a DNS label of at most 63 characters), `mode_known` whether the profile knows the class's mode."""
+
+    __slots__ = ()
+
+    @property
+    def loc(self) -> tuple:
+        return ("volumes", self.name)
+
+
+class Mount(namedtuple("Mount", "name path loc source read_only")):
+    """One volume mounted in the main container: pod volume `name` at normalised `path`; `loc` is the
+    key in project.yaml that put it there; `source` the pod volume's body ({"emptyDir": {}} ...)."""
+
+    __slots__ = ()
+
+
+class Dataset(namedtuple("Dataset", "name volume dest spec_key env verb pushed")):
+    """A dataset as the pods see it: `volume` (a Volume, or None for scratch), `dest` the path under
+    the volume's mount or the scratch path, `env` DATASET_<NAME>, `verb` wait | stage, `pushed` True
+    when `nautiform data push` fills it (no data Job)."""
+
+    __slots__ = ()
+
+
+class Resource(namedtuple("Resource", "request limit scratch")):
+    """Effective numbers for one resource (Fractions or None): scratch's size is part of both the
+    ephemeral-storage request and limit, so every check sees what the cluster will see."""
+
+    __slots__ = ()
+
+
+def volumes(project, profile) -> Mapping[str, Volume]:
+    out = {}
+    for name, vol in project.volumes.items():
+        create = vol.existing_claim is None
+        cls = profile.storage_class(vol.storage_class) if create else None
+        natural = profile.access_mode(cls) if create else None
+        out[name] = Volume(name, vol.existing_claim or object_name(project.project.name, name),
+                           object_name("vol", name), create, cls, vol.access_mode or natural or "ReadWriteOnce",
+                           natural is not None, vol.size)
+    return MappingProxyType(out)
+
+
+def runtime_spec(project, profile, name: str, endpoint_key: str = "inside") -> dict:
+    """What runtime/nautiform_data.py reads for one dataset (also `nautiform data fetch`, from outside)."""
+    ds = project.datasets[name]
+    kind = ds.source.kind
+    src = getattr(ds.source, kind).as_dict(drop_none=True)
+    secret = src.pop("credentials", None) or src.pop("token", None)
+    if kind == "s3" and not src.get("endpoint"):
+        src["endpoint"] = profile.s3_endpoint(endpoint_key)
+    spec = {"name": name, "source": {"type": kind, **src}, "unpack": ds.unpack}
+    if secret:
+        spec["source"]["secret"] = secret
+    return spec
+
+
+def data_configmap(project, profile, runtime: str) -> tuple[str, dict] | None:
+    """(name, data) of the ConfigMap holding the data runtime and each dataset's spec, or None."""
+    if not project.datasets and not any(getattr(w, "outputs", None) for w in project.workloads.values()):
+        return None
+    data = {"nautiform_data.py": runtime}
+    for name in project.datasets:
+        data[f"{name}.json"] = json.dumps(runtime_spec(project, profile, name), indent=2, sort_keys=True) + "\n"
+    return object_name(project.project.name, "data", suffix=digest(data)), data
+
+
+def datasets(project, vols: Mapping[str, Volume]) -> Mapping[str, Dataset]:
+    out = {}
+    for name, ds in project.datasets.items():
+        vol = vols.get(ds.volume) if ds.volume is not None else None
+        rel = ds.path or (f"datasets/{name}" if ds.volume is not None else name)
+        out[name] = Dataset(name, vol, rel, f"{name}.json", "DATASET_" + name.upper().replace("-", "_"),
+                            "wait" if ds.volume is not None else "stage", ds.source.push is not None)
+    return MappingProxyType(out)
+
+
+def gpu_resource(pod: dict, profile) -> str | None:
+    gpu = pod.get("gpu")
+    if not gpu or gpu.count == 0:
+        return None
+    return gpu.resource or profile.gpu_resource(gpu.products)
+
+
+def resources(pod: Mapping) -> Mapping[str, Resource]:
+    given, scratch = pod.get("limits"), pod.get("scratch")
+    extra = quantity.parse(scratch.size) if scratch is not None else None
+    out = {}
+    for field, key in RESOURCE_KEYS:
+        request = _q(pod.get(field))
+        limit = _q(getattr(given, field, None) if given else None)
+        if field == "ephemeral_storage" and extra is not None:
+            request = extra + (request or 0)
+            limit = extra + limit if limit is not None else None
+        out[key] = Resource(request, limit if limit is not None else request, extra if key == "ephemeral-storage"
+                            else None)
+    return MappingProxyType(out)
+
+
+def _q(value) -> Fraction | None:
+    return quantity.parse(value) if value is not None else None
+
+
+def render_quantity(q: Fraction) -> str:
+    """A computed sum (request + scratch) in the unit a person would write."""
+    for unit, size in (("Gi", 2**30), ("Mi", 2**20)):
+        if (q / size).denominator == 1:
+            return f"{q // size}{unit}"
+    return quantity.render(q) if q.denominator != 1 else str(int(q))
+
+
+def outputs_wrap(profile, vols: dict, outputs, loc: tuple, point: str) -> tuple[list, list, Mount | None]:
+    """(argv before the user's command, env, the outputs-target mount) for `outputs`. `point` is launcher
+    text ({sweep_point}); user text is brace-escaped so it stays literal there."""
+    if outputs is None:
+        return [], [], None
+    lit = (lambda t: t.replace("{", "{{").replace("}", "}}")) if point else (lambda t: t)  # noqa: E731
+    env: list = []
+    mount = None
+    if outputs.volume_target:
+        vol_name, sub = outputs.volume_target
+        vol = vols.get(vol_name)
+        claim = vol.claim if vol else vol_name  # an unknown volume is lint's `unknown-volume`
+        mount = Mount("outputs-target", OUTPUTS_MOUNT, loc,
+                      {"persistentVolumeClaim": {"claimName": claim}}, False)
+        dest = lit(f"{OUTPUTS_MOUNT}/{sub}".rstrip("/")) + point
+        args: list = []
+    else:
+        dest = lit(outputs.to.rstrip("/")) + point
+        endpoint = outputs.endpoint or profile.s3_endpoint()
+        args = ["--endpoint", lit(endpoint)] if endpoint else []
+        env = secret_env("s3", outputs.credentials)
+    return ["python3", DATA_SCRIPT, "run", "--outputs", lit(outputs.path), "--to", dest, *args, "--"], env, mount
+
+
+def secret_env(kind: str, secret: str | None) -> list:
+    if not secret:
+        return []
+    if kind == "git":
+        pairs = [("GIT_PASSWORD", "password"), ("GIT_USERNAME", "user")]
+    else:
+        keys = {"s3": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), "hf": ("HF_TOKEN",)}.get(kind, ())
+        pairs = [(k, k) for k in keys]
+    return [{"name": env, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}} for env, key in pairs]
+
+
+def sweep_of(project_name: str, w_name: str, spec, command: tuple) -> tuple[Sweep, dict | None, str]:
+    """The expanded sweep, its ConfigMap data (None when it has too many points to write) and the name."""
+    sweep = expand(spec)
+    if sweep.size > MAX_POINTS:
+        return sweep, None, ""
+    data = launcher.data(sweep, command)
+    return sweep, data, object_name(project_name, w_name, "sweep", suffix=digest(data))
+
+
+def mounts(pod: dict, at, vols: dict, code, extra: list) -> tuple:
+    """Every mount of the main container, in the order the keys come in project.yaml's language."""
+    out = []
+    for vol_name, path in sorted((pod.get("mounts") or {}).items()):
+        vol = vols.get(vol_name)
+        if vol is None:
+            continue  # lint's unknown-volume
+        out.append(Mount(vol.pod_name, path, at(f"mounts.{vol_name}"),
+                         {"persistentVolumeClaim": {"claimName": vol.claim}}, False))
+    scratch = pod.get("scratch")
+    if scratch is not None:
+        out.append(Mount("scratch", scratch.path, at("scratch") + ("path",),
+                         {"emptyDir": {"sizeLimit": quantity.render(scratch.size)}}, False))
+    if pod.get("shm") is not None:
+        out.append(Mount("shm", "/dev/shm", at("shm"),
+                         {"emptyDir": {"medium": "Memory", "sizeLimit": quantity.render(pod["shm"])}}, False))
+    for i, files in enumerate(pod.get("secret_files") or []):
+        out.append(Mount(object_name("secret", files.secret), files.path, at("secret_files") + (i, "path"),
+                         {"secret": {"secretName": files.secret}}, True))
+    if code is not None:
+        out.append(Mount(CODE_VOLUME, code.path, ("code", "path"), {"emptyDir": {}}, False))
+    return tuple(out + extra)

@@ -1,0 +1,44 @@
+"""Sweep rules: what an Indexed Job and its ConfigMap can hold, and a command that uses its parameters.
+
+- sweep-point: an explicit point without a value for a parameter the others have.
+- sweep-size: more points than one Indexed Job holds (100,000), or parameter data over a ConfigMap's
+  1 MiB (etcd's object limit).
+- sweep-placeholder: `{name}` in the command that is not a parameter (`{{`/`}}` are literal braces).
+"""
+from __future__ import annotations
+
+from .. import launcher
+from ..errors import diag
+from ..expand import MAX_POINTS, missing_in_points
+
+CONFIGMAP_LIMIT = 1024 * 1024  # etcd's 1 MiB object limit applies to a ConfigMap's data
+
+
+def check(r, manifests) -> list:
+    out = []
+    for w in r.workloads:
+        if w.kind != "sweep":
+            continue
+        loc = w.loc + ("sweep",)
+        for i, p in missing_in_points(w.spec.sweep):
+            out.append(diag("sweep-point", loc + ("points", i), f"point {i} has no value for {p!r}",
+                            "give every point the same parameters"))
+        sw = w.sweep
+        if sw.size > MAX_POINTS:
+            out.append(diag("sweep-size", loc, f"the sweep has {sw.size:,} points; one Indexed Job "
+                            f"holds at most {MAX_POINTS:,}", "split it into several sweeps or sample fewer points"))
+            continue
+        known = set(sw.params)
+        for word in w.spec.command:
+            for ph in launcher.placeholders(word):
+                if ph not in known:
+                    out.append(diag("sweep-placeholder", w.loc + ("command",),
+                                    f"the command uses {{{ph}}}, which is not a sweep parameter",
+                                    f"parameters: {', '.join(sorted(known))}; write {{{{ and }}}} for literal "
+                                    "braces"))
+        size = sum(len(k.encode()) + len(v.encode()) for k, v in w.sweep_data.items())
+        if size > CONFIGMAP_LIMIT - 4096:
+            out.append(diag("sweep-size", loc, f"the sweep's parameter data is {size:,} bytes; a ConfigMap "
+                            f"holds at most {CONFIGMAP_LIMIT:,}", "use a grid (its data grows with the axis "
+                            "values, not the points) or fewer points"))
+    return out

@@ -33,12 +33,15 @@ volumes:
 datasets:
   scans: {{source: {{push: {{}}}}, volume: data}}
 workloads:
-  train: {{kind: job, command: [python, t.py], cpu: 1, memory: 1Gi, mounts: {{data: /data}}, datasets: [scans]}}
+  train: {{kind: job, command: [python, t.py], cpu: 1, memory: 1Gi, mounts: {{data: /data}}{uses}}}
 """
 
 
 def project(tmp_path: Path, ns: str, sc: str = "rook-cephfs", mode: str = "ReadWriteMany") -> Path:
-    (tmp_path / "project.yaml").write_text(PROJECT.format(ns=ns, sc=sc, mode=mode))
+    # On a ReadWriteOnce volume a workload must not wait for the dataset (lint: dataset-rwo, a deadlock
+    # across nodes); the push itself is what these tests drive.
+    uses = ", datasets: [scans]" if mode == "ReadWriteMany" else ""
+    (tmp_path / "project.yaml").write_text(PROJECT.format(ns=ns, sc=sc, mode=mode, uses=uses))
     local = tmp_path / "local"
     for i in range(30):
         (local / f"d{i % 3}").mkdir(parents=True, exist_ok=True)

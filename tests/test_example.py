@@ -51,13 +51,18 @@ def test_compile_removes_stale_files(tmp_path):
     assert tree(tmp_path / "generated") == tree(ROOT / "generated")
 
 
-def test_changed_job_spec_gets_new_job_name(tmp_path):
+def test_a_job_is_named_by_its_inputs_not_by_its_ttl(tmp_path):
+    """Identity = own inputs (issue 13): a new TTL keeps the name (apply leaves the run alone), a new
+    command gives a new name (the run starts again)."""
     _copy_example(tmp_path)
-    before = (tmp_path / "generated" / "job-train.yaml").read_text()
     example = tmp_path / "project.example.yaml"
+    name = lambda: next(line for line in (tmp_path / "generated" / "job-train.yaml").read_text().splitlines()  # noqa: E731
+                        if line.startswith("  name: "))
+    before = name()
     example.write_text(example.read_text().replace("ttl_after_finished: 3d", "ttl_after_finished: 2d"))
     assert nautiform("compile", "project.example.yaml", cwd=tmp_path).code == 0
-    after = (tmp_path / "generated" / "job-train.yaml").read_text()
-    name = lambda text: next(line for line in text.splitlines() if line.startswith("  name: "))  # noqa: E731
-    assert name(before) != name(after)
-    assert name(after).startswith("  name: cyclegan-train-")
+    assert name() == before
+    example.write_text(example.read_text().replace("--name, horse2zebra,\n              --model", "--name, h2z,\n"
+                                                   "              --model", 1))
+    assert nautiform("compile", "project.example.yaml", cwd=tmp_path).code == 0
+    assert name() != before and name().startswith("  name: cyclegan-train-")

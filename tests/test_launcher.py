@@ -10,15 +10,17 @@ from nautiform.expand import expand
 from nautiform.model import SweepSpec
 
 
-def _run(tmp_path, spec: dict, command: tuple, index: int) -> str:
+def _run(tmp_path, spec: dict, command: tuple, index: int, points: str | None = None) -> str:
     sweep = expand(SweepSpec.from_data(spec))
     folder = tmp_path / "sweep"
     folder.mkdir(exist_ok=True)
     for key, value in launcher.data(sweep, command).items():
         (folder / key).write_text(value)
     script = (folder / "run.sh").read_text().replace("d=/etc/nautiform/sweep", f"d={folder}")
-    proc = subprocess.run(["/bin/sh", "-c", script], env={"JOB_COMPLETION_INDEX": str(index), "PATH": "/usr/bin:/bin"},
-                          capture_output=True, text=True, check=True)
+    env = {"JOB_COMPLETION_INDEX": str(index), "PATH": "/usr/bin:/bin"}
+    if points is not None:
+        env["NAUTIFORM_POINTS"] = points
+    proc = subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True, check=True)
     return proc.stdout
 
 
@@ -87,3 +89,39 @@ def test_another_seed_draws_other_points():
 
 PINNED = [{"lr": "8.95073e-05", "n": "2", "o": "b"}, {"lr": "0.0461083", "n": "4", "o": "a"},
           {"lr": "0.00264483", "n": "4", "o": "b"}]
+
+
+SPECS = [GRID, {"points": [{"lr": 0.1, "name": "a b/c"}, {"lr": 0.5, "name": "plain"}]},
+         {"random": {"seed": 3, "samples": 7, "params": {"lr": {"loguniform": [0.0001, 0.1]},
+                                                          "layers": {"randint": [2, 8]}}}}]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=["grid", "points", "random"])
+def test_point_keys_are_the_ones_apply_reads_back(tmp_path, spec):
+    """SWEEP_POINT_KEY (the outputs prefix) equals what apply computes from the ConfigMap (points.keys), and a
+    key is made of the point's values, so it does not depend on where the point sits in the table."""
+    from nautiform import points
+
+    sweep = expand(SweepSpec.from_data(spec))
+    keys = points.keys(launcher.data(sweep, ("true",)))
+    assert keys == launcher.point_keys(sweep) and len(set(keys)) == sweep.size
+    for i in range(sweep.size):
+        assert _run(tmp_path, spec, ("printf", "%s", "{sweep_point_key}"), i) == keys[i]
+    assert all("/" not in k and " " not in k for k in keys)
+
+
+@pytest.mark.parametrize("listed,index,table_index", [("1,3-4", 0, 1), ("1,3-4", 1, 3), ("1,3-4", 2, 4),
+                                                      ("0-11", 11, 11), ("5", 0, 5), ("2-3,7,10-11", 3, 10)])
+def test_a_job_of_some_points_maps_its_index_through_nautiform_points(tmp_path, listed, index, table_index):
+    got = _run(tmp_path, GRID, ("printf", "%s|", "{lr}", "{batch}", "{opt}", "{sweep_point}"), index, listed)
+    point = expand(SweepSpec.from_data(GRID)).point(table_index)
+    assert got.split("|")[:-1] == [point["lr"], point["batch"], point["opt"], str(table_index)]
+
+
+def test_adding_a_grid_value_keeps_every_earlier_point_key(tmp_path):
+    from nautiform import points
+
+    more = {"grid": {"lr": [0.1, 0.05, 0.01, 0.001], "batch": [16, 32], "opt": ["adam", "sgd"]}}
+    before = set(points.keys(launcher.data(expand(SweepSpec.from_data(GRID)), ("true",))))
+    after = points.keys(launcher.data(expand(SweepSpec.from_data(more)), ("true",)))
+    assert before < set(after) and len(set(after) - before) == 4

@@ -45,10 +45,11 @@ class Mount(namedtuple("Mount", "name path loc source read_only")):
     __slots__ = ()
 
 
-class Dataset(namedtuple("Dataset", "name volume dest spec_key env verb pushed")):
+class Dataset(namedtuple("Dataset", "name volume dest spec env verb pushed")):
     """A dataset as the pods see it: `volume` (a Volume, or None for scratch), `dest` the path under
-    the volume's mount or the scratch path, `env` DATASET_<NAME>, `verb` wait | stage, `pushed` True
-    when `nautiform data push` fills it (no data Job)."""
+    the volume's mount or the scratch path, `spec` the runtime's spec as JSON text (on the command line
+    of the containers that fetch or wait for it: part of their template, so of their identity), `env`
+    DATASET_<NAME>, `verb` wait | stage, `pushed` True when `nautiform data push` fills it (no data Job)."""
 
     __slots__ = ()
 
@@ -86,22 +87,25 @@ def runtime_spec(project, profile, name: str, endpoint_key: str = "inside") -> d
     return spec
 
 
-def data_configmap(project, profile, runtime: str) -> tuple[str, dict] | None:
-    """(name, data) of the ConfigMap holding the data runtime and each dataset's spec, or None."""
-    if not project.datasets and not any(getattr(w, "outputs", None) for w in project.workloads.values()):
+def runtime_configmap(project, runtime: Mapping[str, str]) -> tuple[str, dict] | None:
+    """(name, data) of the ConfigMap shipping nautiform's runtime (data, gate) into pods, or None when no
+    pod needs it. It holds code only: a dataset's spec travels on its containers' command lines, so a new
+    dataset or a new nautiform renames this ConfigMap and nothing else (issue 13)."""
+    waits = any(getattr(w, "after", None) for w in project.workloads.values())
+    if not project.datasets and not waits and not any(getattr(w, "outputs", None)
+                                                      for w in project.workloads.values()):
         return None
-    data = {"nautiform_data.py": runtime}
-    for name in project.datasets:
-        data[f"{name}.json"] = json.dumps(runtime_spec(project, profile, name), indent=2, sort_keys=True) + "\n"
-    return object_name(project.project.name, "data", suffix=digest(data)), data
+    data = dict(sorted(runtime.items()))
+    return object_name(project.project.name, "nautiform-runtime", suffix=digest(data)), data
 
 
-def datasets(project, vols: Mapping[str, Volume]) -> Mapping[str, Dataset]:
+def datasets(project, profile, vols: Mapping[str, Volume]) -> Mapping[str, Dataset]:
     out = {}
     for name, ds in project.datasets.items():
         vol = vols.get(ds.volume) if ds.volume is not None else None
         rel = ds.path or (f"datasets/{name}" if ds.volume is not None else name)
-        out[name] = Dataset(name, vol, rel, f"{name}.json", "DATASET_" + name.upper().replace("-", "_"),
+        spec = json.dumps(runtime_spec(project, profile, name), sort_keys=True, separators=(",", ":"))
+        out[name] = Dataset(name, vol, rel, spec, "DATASET_" + name.upper().replace("-", "_"),
                             "wait" if ds.volume is not None else "stage", ds.source.push is not None)
     return MappingProxyType(out)
 
@@ -142,7 +146,7 @@ def render_quantity(q: Fraction) -> str:
 
 def outputs_wrap(profile, vols: dict, outputs, loc: tuple, point: str) -> tuple[list, list, Mount | None]:
     """(argv before the user's command, env, the outputs-target mount) for `outputs`. `point` is launcher
-    text ({sweep_point}); user text is brace-escaped so it stays literal there."""
+    text ({sweep_point_key}); user text is brace-escaped so it stays literal there."""
     if outputs is None:
         return [], [], None
     lit = (lambda t: t.replace("{", "{{").replace("}", "}}")) if point else (lambda t: t)  # noqa: E731

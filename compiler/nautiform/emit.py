@@ -124,6 +124,8 @@ def scalar(v) -> str:
 def _string(s: str) -> str:
     if s and _PLAIN.match(s) and not _AMBIGUOUS.match(s) and not _indicator(s):
         return s
+    if '"' in s and "'" not in s and s.isascii() and s.isprintable():
+        return f"'{s}'"  # JSON text (a dataset's spec) reads better without a backslash before every quote
     quoted = json.dumps(s, ensure_ascii=False)
     if quoted.isascii() and quoted.isprintable():  # the usual case: nothing for _UNSAFE to find
         return quoted

@@ -221,6 +221,8 @@ class Interactive(PodSettings):
     kind = required(OneOf("interactive"))
     command = optional(Command, ("sleep", "infinity"), "Default: sleep until deleted.")
     deadline = optional(Duration, 6 * 3600, "activeDeadlineSeconds; the pod is stopped after it.")
+    after = optional(ListOf(DnsLabel, 1, what="after"), None, "Workloads that must finish first: this pod is "
+                     "started (holding no GPU before) when they have succeeded.")
 
 
 class Batch(PodSettings):
@@ -229,6 +231,8 @@ class Batch(PodSettings):
                              "a sweep with backoff_limit_per_index has no Job-wide limit unless this is set).")
     ttl_after_finished = optional(Duration, 7 * 86400, "Delete the finished Job after this.")
     deadline = optional(Duration, None, "activeDeadlineSeconds of the Job.")
+    after = optional(ListOf(DnsLabel, 1, what="after"), None, "Workloads that must finish first: this run waits, "
+                     "suspended and holding no GPU, until they have succeeded; it runs again when they change.")
     outputs = optional(Outputs, None, "Results synced out when the command ends, even on failure; a sweep gets "
                        "one prefix per point.")
 

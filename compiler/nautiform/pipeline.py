@@ -88,13 +88,17 @@ def _image(project, base: Path, out: Path | None, loaded) -> str:
     return f"{image.build.repository}:{context_digest(context, dockerfile, skip)}"
 
 
-def runtime_script() -> str:
-    """The data runtime shipped in the data ConfigMap, read here so that no stage reads a file.
-    (A plain path: package data is installed as files, and importlib.resources costs ~3 ms to import.)"""
-    return (Path(__file__).parent / "runtime" / "nautiform_data.py").read_text(encoding="utf-8")
+RUNTIME_FILES = ("nautiform_data.py", "nautiform_gate.py")
 
 
-def _compile(loaded, project, image: str, profile, runtime: str) -> Result:
+def runtime_script() -> dict[str, str]:
+    """The runtime shipped in the runtime ConfigMap (file name -> text), read here so that no stage reads
+    a file. (Plain paths: package data is installed as files; importlib.resources costs ~3 ms to import.)"""
+    folder = Path(__file__).parent / "runtime"
+    return {name: (folder / name).read_text(encoding="utf-8") for name in RUNTIME_FILES}
+
+
+def _compile(loaded, project, image: str, profile, runtime: dict[str, str]) -> Result:
     """Pure: the loaded file, its validated project, the image reference, the profile and the runtime text
     in; files and diagnostics out."""
     from .builders.workloads import build

@@ -4,7 +4,8 @@ A point is known by its *key* (its parameter values: `lr=0.001,batch=64`, or a h
 long or unusual) and a run of it by `run_id(workload identity, key)`: the same values under the
 same inputs are the same run, wherever they sit in the table. The sweep's ConfigMap (written by the
 builder, read back here from generated/ or the cluster) holds the keys next to the values the
-launcher reads: `grid.<param>.key` (one key part per axis value) or `table.key` (one per point).
+launcher reads: `point.grid.<param>` (one key part per axis value, `point.order` the axes) or
+`point.table` (one key per point).
 
 A Job of a sweep runs a subset of the table: the pod template annotation `nautiform.io/points`
 lists table indexes compactly ("0-3,7,9-11"); the launcher maps its completion index through it.
@@ -22,13 +23,12 @@ IDENTITY = "nautiform.io/identity"    # Job/Pod annotation: the hash of its decl
 
 def keys(data: dict) -> list[str]:
     """Every point's key, in table order, from the sweep ConfigMap's data."""
-    grid = sorted((k[len("grid."):-len(".key")], v) for k, v in data.items()
-                  if k.startswith("grid.") and k.endswith(".key"))
-    if "table.key" in data:
-        return data["table.key"].splitlines()
+    grid = sorted((k[len("point.grid."):], v) for k, v in data.items() if k.startswith("point.grid."))
+    if "point.table" in data:
+        return data["point.table"].splitlines()
     if not grid:
         return []
-    order = data.get("grid.order", "").split() or [p for p, _ in grid]
+    order = data.get("point.order", "").split() or [p for p, _ in grid]
     axes = {p: v.splitlines() for p, v in grid}
     out = [""]
     for p in order:  # last axis fastest, as the launcher and expand.Sweep.point read a grid

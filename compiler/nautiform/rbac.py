@@ -19,6 +19,10 @@ FOR_ACTION = {
     "prune": [("delete", r) for r in ("configmaps", "jobs.batch", "pods")],
     "release": [("patch", "persistentvolumeclaims")],
 }
+# The gate (builders/gate.py): apply creates its account, Role and binding, and may only grant what it
+# holds itself (RBAC's escalation check): reading and unsuspending Jobs, creating pods, two ConfigMaps.
+GATE = [(v, r) for r in ("serviceaccounts", "roles.rbac.authorization.k8s.io", "rolebindings.rbac.authorization.k8s.io")
+        for v in ("get", "list", "create", "patch", "delete")]
 # Needed by every apply: reading the project, writing its ledger, holding its lease.
 ALWAYS = [("list", "jobs.batch"), ("list", "pods"), ("list", "configmaps"), ("list", "persistentvolumeclaims"),
           ("get", "jobs.batch"), ("get", "pods"), ("get", "persistentvolumeclaims"),  # declared objects by name
@@ -40,6 +44,8 @@ def needed(actions) -> set[tuple[str, str]]:
     out = set(ALWAYS)
     for a in actions:
         out.update(FOR_ACTION.get(a.verb, []))
+        if a.kind in ("ServiceAccount", "Role", "RoleBinding"):
+            out.update(GATE)
     return out
 
 
@@ -49,7 +55,7 @@ def everything() -> set[tuple[str, str]]:
     for table in (FOR_ACTION, FOR_COMMAND):
         for pairs in table.values():
             out.update(pairs)
-    return out
+    return out | set(GATE)
 
 
 def role_rules() -> list[dict]:

@@ -19,7 +19,8 @@ from .owner import PROJECT_LABEL, REPO, WORKLOAD_LABEL, adopt_command, is_top_le
 
 Action = namedtuple("Action", "verb kind name reason body", defaults=("", None))
 # verbs: create update unchanged keep skip hold recreate prune keep-pvc release refuse ignore
-SHORT = {"PersistentVolumeClaim": "pvc", "ConfigMap": "configmap", "Job": "job", "Pod": "pod"}
+SHORT = {"PersistentVolumeClaim": "pvc", "ConfigMap": "configmap", "Job": "job", "Pod": "pod",
+         "ServiceAccount": "serviceaccount", "Role": "role", "RoleBinding": "rolebinding"}
 CHANGES = ("create", "update", "recreate", "prune", "release")
 
 
@@ -62,6 +63,12 @@ def reconcile(declared: list, snap: Snapshot, project: str, namespace: str, repo
     declared_cms = {n: b for (k, n), b in want.items() if k == "ConfigMap"}
     for (kind, name), body in list(want.items()):
         if kind == "Job" and sweeps.is_sweep(body):
+            if any(e.get("workload") == workload_of(body) and e.get("state") == "stopped"
+                   for e in snap.ledger.runs.values()):
+                actions.append(Action("hold", kind, name, "stopped with `nautiform stop`; `nautiform rerun "
+                                      f"{workload_of(body)}` starts it again", body))
+                del want[(kind, name)]
+                continue
             verb, target, reason, new, keep = sweeps.plan(body, declared_cms, live_jobs, live_cms, snap.ledger)
             actions.append(Action(verb, kind, target, reason, new))
             claimed.update(keep)
@@ -101,11 +108,55 @@ def reconcile(declared: list, snap: Snapshot, project: str, namespace: str, repo
             notes.append(f"left alone: {SHORT.get(obj['kind'], obj['kind'])}/{obj['metadata']['name']} has the "
                          f"project label but was not created by nautiform")
 
+    actions = _waiting(actions, mine, snap.ledger)
     live_pvcs = {n: o for (k, n), o in mine.items() if k == "PersistentVolumeClaim"}
     want_pvcs = {n: b for (k, n), b in want.items() if k == "PersistentVolumeClaim"}
     moves = [o["metadata"].get("labels", {}).get(ledgers.LEDGER_LABEL, "?") for o in snap.other_ledgers]
     return Outcome(actions, volumes.losses(live_pvcs, want_pvcs, reused), volumes.shrinks(live_pvcs, want_pvcs),
                    refusals, notes, ledger_lost, moves)
+
+
+AFTER = "nautiform.io/after"
+GATE_WORKLOAD = "nautiform-gate"
+
+
+def after_of(body: dict) -> list[str]:
+    return [n for n in (body["metadata"].get("annotations") or {}).get(AFTER, "").split(",") if n]
+
+
+def _waiting(actions: list, mine: dict, ledger) -> list:
+    """Runs whose prerequisites are not done yet wait without a GPU: a Job is created suspended (the gate
+    releases it), an interactive pod is deferred (the gate creates it). One whose prerequisites are done
+    is created ready. The gate itself is created only while something waits."""
+    live = {n: o for (k, n), o in mine.items() if k == "Job"}
+
+    def done(name: str) -> bool:
+        if name in live:
+            return (ledgers.job_outcome(live[name]) or ("",))[0] == "succeeded"
+        return (ledger.entry(name) or {}).get("state") in ("succeeded", "ran")
+
+    out, waits = [], False
+    for a in actions:
+        pending = [n for n in after_of(a.body) if not done(n)] if a.verb == "create" and a.body else []
+        if a.verb == "create" and a.body and after_of(a.body):
+            if a.kind == "Job" and not pending:
+                a = a._replace(reason=f"{a.reason}; what it waits for is done")
+            elif a.kind == "Job":
+                waits = True
+                body = {**a.body, "spec": {**a.body["spec"], "suspend": True}}
+                a = a._replace(body=body, reason=f"{a.reason}; waits suspended (no pod, no GPU) for "
+                               f"{', '.join(pending)}")
+            elif pending:
+                waits = True
+                a = a._replace(verb="defer", reason=f"starts when {', '.join(pending)} has finished (the gate "
+                               "creates it)")
+        out.append(a)
+    waits = waits or any(j["spec"].get("suspend") and after_of(j) for j in live.values())
+    if not waits:
+        out = [a._replace(verb="skip", reason="nothing waits for it", body=None)
+               if a.verb == "create" and a.kind == "Job" and workload_of(a.body) == GATE_WORKLOAD else a
+               for a in out]
+    return out
 
 
 def _declared(kind: str, name: str, body: dict, live: dict | None, ledger, ledger_lost: bool) -> Action:
@@ -179,7 +230,7 @@ def _prune_reason(live: dict, want: dict, pods: list) -> str:
 
 
 def _same(body: dict, live: dict) -> bool:
-    for field in ("data", "immutable"):
+    for field in ("data", "immutable", "rules", "roleRef", "subjects"):
         if body.get(field) != live.get(field):
             return False
     if body["kind"] == "PersistentVolumeClaim":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from types import MappingProxyType
+from typing import Mapping
 
 from . import derive
 from .model import POD_FIELDS, Project
@@ -53,12 +54,12 @@ class Resolved(namedtuple("Resolved", "project profile image workloads volumes d
         return self.project.project.namespace
 
 
-def resolve(project: Project, image: str, profile: Profile, runtime: str) -> Resolved:
+def resolve(project: Project, image: str, profile: Profile, runtime: Mapping[str, str]) -> Resolved:
     vols = derive.volumes(project, profile)
-    data_cm = derive.data_configmap(project, profile, runtime)
+    data_cm = derive.runtime_configmap(project, runtime)
     workloads = tuple(_workload(project, profile, vols, data_cm, name, spec)
                       for name, spec in project.workloads.items())
-    return Resolved(project, profile, image, workloads, vols, derive.datasets(project, vols), data_cm)
+    return Resolved(project, profile, image, workloads, vols, derive.datasets(project, profile, vols), data_cm)
 
 
 def _workload(project: Project, profile: Profile, vols, data_cm, name: str, spec) -> ResolvedWorkload:
@@ -82,7 +83,7 @@ def _workload(project: Project, profile: Profile, vols, data_cm, name: str, spec
     outputs = getattr(spec, "outputs", None)
     sweeping = spec.kind == "sweep"
     wrap, wrap_env, target = derive.outputs_wrap(profile, vols, outputs, loc + ("outputs", "to"),
-                                                 "/point-{sweep_point}" if sweeping else "")
+                                                 "/{sweep_point_key}" if sweeping else "")
     extra = [target] if target else []
     if outputs and data_cm:
         extra.append(derive.Mount(derive.DATA_VOLUME, derive.DATA_MOUNT, loc + ("outputs",),

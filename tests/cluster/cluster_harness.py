@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -18,6 +19,12 @@ from typing import Iterator
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
+
+
+def yaml_load(text: str):
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True).load(text)
 
 
 class ClusterError(AssertionError):
@@ -211,14 +218,39 @@ class Cluster:
         return [p for p in self.pods(namespace, selector) if p.get("status", {}).get("phase") == "Running"
                 and not p["metadata"].get("deletionTimestamp")]
 
+    def run_gate(self, namespace: str, project: str) -> int:
+        """One pass of the project's gate (runtime/nautiform_gate.py), as its pod would run it: KWOK runs no
+        container, so the test runs the same program here, with a token of the gate's own ServiceAccount
+        (its Role is the real RBAC check). Returns its exit code (0 nothing left, 3 still waiting)."""
+        account = f"{project}-nautiform-gate"
+        token = self.kubectl("create", "token", account, "-n", namespace).stdout.strip()
+        cluster = yaml_load(self.kubeconfig.read_text())["clusters"][0]["cluster"]
+        with tempfile.NamedTemporaryFile("w", suffix=".token") as fh:
+            fh.write(token)
+            fh.flush()
+            proc = subprocess.run([sys.executable, str(REPO / "compiler/nautiform/runtime/nautiform_gate.py"),
+                                   "--namespace", namespace, "--project", project, "--once", "--server",
+                                   cluster["server"], "--token-file", fh.name, "--ca-file",
+                                   cluster["certificate-authority"]], capture_output=True, text=True, timeout=120)
+        if proc.returncode not in (0, 3):
+            raise ClusterError(f"the gate failed ({proc.returncode}):\n{proc.stderr}")
+        return proc.returncode
+
+    def _waiting_projects(self, jobs: list[dict]) -> set[str]:
+        return {j["metadata"]["labels"].get("nautiform.io/project") for j in jobs
+                if j["spec"].get("suspend") and (j["metadata"].get("annotations") or {}).get("nautiform.io/after")}
+
     def run_jobs_to_completion(self, namespace: str, timeout: float = 180, selector: str | None = None) -> list[dict]:
-        """Simulate every Job's work finishing: each Running Job pod exits 0 as it appears, until every Job
-        is Complete. Returns the Jobs (wait_jobs_complete's errors on failure or timeout)."""
+        """Simulate every Job's work finishing: each Running Job pod exits 0 as it appears, and the gate
+        releases what waited for them, until every Job is Complete. Returns the Jobs (wait_jobs_complete's
+        errors on failure or timeout)."""
         deadline = time.monotonic() + timeout
         while True:
             for p in self.running_pods(namespace, selector):
                 if any(o.get("kind") == "Job" for o in p["metadata"].get("ownerReferences", [])):
                     self.finish_pod(p["metadata"]["name"], namespace)
+            for project in self._waiting_projects(self.get_json("jobs", "-n", namespace)["items"]):
+                self.run_gate(namespace, project)
             jobs = self.get_json("jobs", "-n", namespace, *(["-l", selector] if selector else []))["items"]
             if jobs and all(self._condition(j, "Complete") for j in jobs):
                 return jobs

@@ -212,7 +212,7 @@ def test_expired_dev_pod_is_recreated_and_a_replaced_one_is_announced(proj):
     (new,) = proj.cluster.pods(proj.namespace, "nautiform.io/workload=dev")
     assert new["metadata"]["uid"] != dev["metadata"]["uid"]
     proj.cluster._poll(lambda: proj.cluster.running_pods(proj.namespace, "nautiform.io/workload=dev"), 60, "dev")
-    proj.write(small(namespace=proj.namespace).replace("deadline: 1h", "deadline: 2h"))
+    proj.write(small(namespace=proj.namespace).replace("memory: 64Mi", "memory: 96Mi"))  # an input of the pod
     dry = proj.run("apply", "--dry-run")
     assert "THE RUNNING SESSION ENDS" in dry.stdout, dry.stdout
 

@@ -67,14 +67,14 @@ def test_example_runs_on_the_simulated_nautilus(cluster, namespace, example, tmp
     assert sorted(c["metadata"]["name"] for c in pvcs) == ["cyclegan-data", "cyclegan-results"]
     jobs = cluster.run_jobs_to_completion(namespace, timeout=180)
     by_workload = {j["metadata"]["labels"]["nautiform.io/workload"]: j for j in jobs}
-    assert set(by_workload) == {"dataset-horse2zebra", "train", "sweep-lr", "evaluate"}
+    assert set(by_workload) == {"dataset-horse2zebra", "train", "sweep-lr", "evaluate", "nautiform-gate"}
     assert by_workload["sweep-lr"]["status"]["succeeded"] == 6
 
     for pod in cluster.pods(namespace):
         workload = pod["metadata"]["labels"]["nautiform.io/workload"]
         labels = _labels(cluster, pod["spec"]["nodeName"])
-        if workload.startswith("dataset-"):
-            continue  # the data Job asks for no GPU
+        if workload.startswith("dataset-") or workload == "nautiform-gate":
+            continue  # the data Job and the gate ask for no GPU
         if workload == "evaluate":
             assert labels["nvidia.com/gpu.product"] == "NVIDIA-A100-SXM4-80GB"
             assert labels["topology.kubernetes.io/region"] in ("us-west", "us-central")
@@ -95,7 +95,7 @@ def test_example_runs_on_the_simulated_nautilus(cluster, namespace, example, tmp
         waits = [c for c in pod["spec"]["initContainers"] if c["name"] == "wait-horse2zebra"]
         assert len(waits) == 1, pod["metadata"]["name"]
         cmd = waits[0]["command"]
-        assert cmd[2:4] == ["wait", fetch[3]]  # the same spec file as the data Job
+        assert cmd[2:4] == ["wait", fetch[3]]  # the same spec as the data Job
         mount = next(m for m in waits[0]["volumeMounts"] if m["name"] == "vol-data")
         claim = next(v for v in pod["spec"]["volumes"] if v["name"] == "vol-data")["persistentVolumeClaim"]
         assert claim["claimName"] == "cyclegan-data"
@@ -120,8 +120,9 @@ def test_example_runs_on_the_simulated_nautilus(cluster, namespace, example, tmp
         out = subprocess.run(["/bin/sh", "-c", script], env={"JOB_COMPLETION_INDEX": index,
                              "PATH": f"{fake}:/usr/bin:/bin"}, capture_output=True, text=True, check=True).stdout
         wrapper, args = out.split(" -- ")[0].split(), out.split(" -- ")[1].split()
-        assert wrapper[wrapper.index("--to") + 1] == f"s3://vision-lab-results/cyclegan/sweep-lr/point-{index}"
         point = (args[args.index("--lr") + 1], args[args.index("--lambda_A") + 1])
+        key = f"lr={point[0]},lambda_a={point[1]}"  # a point's outputs are named by its values, not its index
+        assert wrapper[wrapper.index("--to") + 1] == f"s3://vision-lab-results/cyclegan/sweep-lr/{key}"
         assert args[args.index("--name") + 1] == f"lr{point[0]}-la{point[1]}"
         seen.add((int(index), point))
     assert len({p for _, p in seen}) == 6 and {i for i, _ in seen} == set(range(6))
@@ -137,7 +138,10 @@ def test_reapply_changes_nothing_and_changed_spec_is_a_new_job(cluster, namespac
     cluster.apply_dir(example)
     assert versions() == before
 
-    text = (REPO / "project.example.yaml").read_text().replace("backoff_limit: 2", "backoff_limit: 3")
+    # A changed input (the command) is a new Job name: applying never meets "field is immutable".
+    text = (REPO / "project.example.yaml").read_text().replace("--model, cycle_gan, --checkpoints_dir, /results]\n"
+                                                              "    scratch:", "--model, cycle_gan, --checkpoints_dir, "
+                                                              "/results, --epochs, '9']\n    scratch:", 1)
     changed = compile_copy(tmp_path, text, namespace)
     proc = cluster.apply_dir(changed, check=False)
     assert proc.returncode == 0 and "immutable" not in proc.stderr, proc.stderr

@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 from cluster_harness import REPO
 from kwoknode import kwok_node
-from ruamel.yaml import YAML
 
 PROJECT = """\
 version: 1
@@ -134,9 +133,10 @@ def test_push_through_kubectl_exec_into_the_volume(cluster, namespace, tmp_path,
     assert got == local
     cluster._poll(lambda: not transfer_pods(cluster, namespace), 60, "the transfer pod deleted")
 
-    # what every workload's init container runs, with the spec from the compiled ConfigMap
-    cm = next((cwd / "generated").glob("configmap-nautiform-data.yaml")).read_text()
-    spec = json.loads(YAML(typ="safe", pure=True).load(cm)["data"]["scans.json"])
+    # what every workload's init container runs, with the dataset's spec as the compiler writes it there
+    from nautiform.pipeline import compile_file
+
+    spec = json.loads(compile_file(cwd / "project.yaml").project.datasets["scans"].spec)
     (tmp_path / "scans.json").write_text(json.dumps(spec))
     wait = subprocess.run([sys.executable, "-I", "-S", str(REPO / "compiler/nautiform/runtime/nautiform_data.py"),
                            "wait", str(tmp_path / "scans.json"), "--dest", str(dest), "--timeout", "5"],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 
+from hypothesis import assume
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -241,7 +242,25 @@ def sweep_spec(draw):
                 dists[p] = {which: [low, low * 2 + 1]}
         spec = {"random": {"seed": draw(st.integers(0, 2**32 - 1)), "samples": draw(st.integers(1, 30)),
                            "params": dists}}
+    # Valid sweeps have distinct points (lint: sweep-duplicate): a grid axis or a point list that repeats a
+    # value, or random draws that land on the same point, are the broken kind.
+    assume(_distinct_points(spec))
     return spec, params
+
+
+def _distinct_points(spec: dict) -> bool:
+    from nautiform import launcher
+    from nautiform.expand import expand
+    from nautiform.model import SweepSpec
+
+    try:
+        sweep = expand(SweepSpec.from_data(spec))
+    except Exception:  # noqa: BLE001 - not this property's business: the validator judges the spec
+        return True
+    if sweep.size > 10_000:
+        return True
+    keys = launcher.point_keys(sweep)
+    return len(set(keys)) == len(keys)
 
 
 @st.composite

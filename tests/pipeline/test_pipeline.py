@@ -181,15 +181,15 @@ def test_pipeline_sequence(project):
     p.cluster.run_jobs_to_completion(p.namespace)
     assert p.jobs()["search"]["spec"]["completions"] == 2 and p.jobs()["search"]["status"]["succeeded"] == 2
 
-    # 3. New sweep values: a new Job (new name) runs 3 points, the old one is pruned.
+    # 3. A new sweep value: only the new point runs; the two done ones are not run again (issue 13).
     p.commit(render(p.namespace, p.registry, lrs="0.1, 0.01, 0.001"), "more sweep values")
     run = p.pipeline()
     assert results(run)["deploy"] == "PASS", run.stdout
-    assert "replace   Job" in run.stdout
-    jobs = p.get("jobs")
-    searches = [j for j in jobs if j["metadata"]["labels"]["nautiform.io/workload"] == "search"]
-    assert len(searches) == 1 and searches[0]["metadata"]["name"] != first["search"]["metadata"]["name"]
-    assert searches[0]["spec"]["completions"] == 3
+    assert "sweep: 1 new point(s), 2 unchanged (not run again)" in run.stdout, run.stdout
+    searches = [j for j in p.get("jobs") if j["metadata"]["labels"]["nautiform.io/workload"] == "search"]
+    new = [j for j in searches if j["metadata"]["uid"] != first["search"]["metadata"]["uid"]]
+    assert len(searches) == 2 and len(new) == 1 and new[0]["spec"]["completions"] == 1
+    assert new[0]["spec"]["template"]["metadata"]["annotations"]["nautiform.io/points"] == "2"
     p.cluster.run_jobs_to_completion(p.namespace)
 
     # 4. A bigger PVC: resized in place.
@@ -198,11 +198,11 @@ def test_pipeline_sequence(project):
     (pvc,) = p.get("pvc")
     assert pvc["spec"]["resources"]["requests"]["storage"] == "2Gi"
 
-    # 5. A Job removed by its TTL is not re-created on the next deploy.
-    sweep_name = p.jobs()["search"]["metadata"]["name"]
-    p.cluster.kubectl("delete", "job", sweep_name, "-n", p.namespace)
+    # 5. Jobs removed by their TTL are not re-created on the next deploy: the ledger has every point.
+    for j in p.get("jobs", "nautiform.io/workload=search"):
+        p.cluster.kubectl("delete", "job", j["metadata"]["name"], "-n", p.namespace)
     run = p.pipeline()
-    assert f"skipped   job/{sweep_name}: already ran (succeeded" in run.stdout, run.stdout
+    assert "sweep search: no new points (3 already done)" in run.stdout, run.stdout
     assert "search" not in p.jobs()
 
     # 6. A removed job is pruned.

@@ -9,8 +9,9 @@ Names, paths and the ConfigMap's content are derived once in derive.py.
 from __future__ import annotations
 
 from .. import derive
-from ..names import digest, labels, object_name
+from ..names import labels, object_name
 from ..resolve import Resolved, ResolvedWorkload
+from . import identity
 from .manifest import Manifest
 
 WAIT_TIMEOUT = 86400  # a big dataset may take hours; the Job's own deadline still applies
@@ -31,7 +32,7 @@ def configmap(r: Resolved) -> Manifest | None:
     name, data = r.data_cm
     meta = {"name": name, "namespace": r.namespace, "labels": labels(r.name, r.project.project.owner)}
     body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "immutable": True, "data": dict(data)}
-    return Manifest(body, ("datasets",) if r.project.datasets else ("workloads",), "nautiform-data")
+    return Manifest(body, ("datasets",) if r.project.datasets else ("workloads",), "nautiform-runtime")
 
 
 def data_jobs(r: Resolved, image: str) -> list[Manifest]:
@@ -44,7 +45,7 @@ def data_jobs(r: Resolved, image: str) -> list[Manifest]:
             continue  # scratch, an unknown volume (lint's unknown-volume), or filled by `nautiform data push`
         target = f"/mnt/{ds.volume.name}"
         container = {"name": "fetch", "image": image,
-                     "command": ["python3", derive.DATA_SCRIPT, "fetch", f"{derive.DATA_MOUNT}/{ds.spec_key}",
+                     "command": ["python3", derive.DATA_SCRIPT, "fetch", ds.spec,
                                  "--dest", f"{target}/{ds.dest}"],
                      "resources": {"requests": dict(_FETCH), "limits": dict(_FETCH)},
                      "volumeMounts": [dict(_SCRIPT_MOUNT), {"name": "target", "mountPath": target}]}
@@ -57,8 +58,11 @@ def data_jobs(r: Resolved, image: str) -> list[Manifest]:
         workload = f"dataset-{ds.name}"
         spec = {"backoffLimit": 3, "ttlSecondsAfterFinished": 7 * 86400,
                 "template": {"metadata": {"labels": labels(r.name, r.project.project.owner, workload)}, "spec": pod}}
-        meta = {"name": object_name(r.name, "data", ds.name, suffix=digest(spec)), "namespace": r.namespace,
+        parts = identity.inputs(pod, list(container["command"]), {r.data_cm[0]})
+        meta = {"name": object_name(r.name, "data", ds.name, suffix=identity.identity(parts)[:8]),
+                "namespace": r.namespace,
                 "labels": {**labels(r.name, r.project.project.owner, workload), "nautiform.io/dataset": ds.name}}
+        identity.annotate(meta, parts)
         out.append(Manifest({"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": spec},
                             ("datasets", ds.name), workload))
     return out
@@ -81,7 +85,7 @@ def pod_extras(r: Resolved, w: ResolvedWorkload, image: str) -> tuple[list, list
             if mount is None:
                 continue
             dest = f"{mount.path}/{ds.dest}"
-            command = ["python3", derive.DATA_SCRIPT, "wait", f"{derive.DATA_MOUNT}/{ds.spec_key}", "--dest", dest,
+            command = ["python3", derive.DATA_SCRIPT, "wait", ds.spec, "--dest", dest,
                        "--timeout", str(WAIT_TIMEOUT)]
             extra: list = []
         else:
@@ -89,7 +93,7 @@ def pod_extras(r: Resolved, w: ResolvedWorkload, image: str) -> tuple[list, list
             if mount is None:
                 continue
             dest = f"{mount.path}/{ds.dest}"
-            command = ["python3", derive.DATA_SCRIPT, "fetch", f"{derive.DATA_MOUNT}/{ds.spec_key}", "--dest", dest]
+            command = ["python3", derive.DATA_SCRIPT, "fetch", ds.spec, "--dest", dest]
             extra = _source_env(r, name)
         container = {"name": f"{ds.verb}-{name}"[:63], "image": image, "command": command,
                      "resources": {"requests": dict(_ONE), "limits": dict(_ONE)},

@@ -8,7 +8,7 @@ and update two ConfigMaps by name (the ledger and the deferred-pod list).
 """
 from __future__ import annotations
 
-from ..names import digest
+from ..names import digest, object_name
 from .manifest import Manifest
 
 AFTER = "nautiform.io/after"
@@ -18,7 +18,7 @@ _TINY = {"cpu": "100m", "memory": "128Mi"}  # below NRP's violation exemption (1
 
 
 def names(project: str) -> dict:
-    base = f"{project}-nautiform-gate"
+    base = object_name(project, "nautiform-gate")
     return {"account": base, "plan": base, "ledger": f"{project}-nautiform-ledger"}
 
 
@@ -47,7 +47,8 @@ def objects(project: str, namespace: str, labels: dict, runtime_cm: str, image: 
     spec = {"backoffLimit": 20, "activeDeadlineSeconds": 14 * 86400, "ttlSecondsAfterFinished": 86400,
             "template": {"metadata": {"labels": job_labels}, "spec": pod}}
     job = {"apiVersion": "batch/v1", "kind": "Job",
-           "metadata": {"name": f"{project}-nautiform-gate-{digest(sorted(gated))}", "namespace": namespace,
+           "metadata": {"name": object_name(project, "nautiform-gate", suffix=digest(sorted(gated))),
+                        "namespace": namespace,
                         "labels": job_labels}, "spec": spec}
     stem = "nautiform-gate"
     return [Manifest(account, loc, stem), Manifest(role, loc, stem), Manifest(binding, loc, stem),

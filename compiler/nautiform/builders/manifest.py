@@ -6,8 +6,9 @@ from collections import namedtuple
 from ..manifests import Named
 
 # Install order: what others depend on first (helm's idea of a fixed kind order).
-KIND_ORDER = ("PersistentVolumeClaim", "ConfigMap", "Pod", "Job")
-FILE_PREFIX = {"PersistentVolumeClaim": "pvc", "ConfigMap": "configmap", "Pod": "pod", "Job": "job"}
+KIND_ORDER = ("PersistentVolumeClaim", "ConfigMap", "ServiceAccount", "Role", "RoleBinding", "Pod", "Job")
+FILE_PREFIX = {"PersistentVolumeClaim": "pvc", "ConfigMap": "configmap", "ServiceAccount": "serviceaccount",
+               "Role": "role", "RoleBinding": "rolebinding", "Pod": "pod", "Job": "job"}
 
 
 class Manifest(namedtuple("Manifest", "body loc stem"), Named):  # a named tuple: no dataclass to build at start

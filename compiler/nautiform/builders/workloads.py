@@ -1,10 +1,16 @@
-"""Builders for each object kind: PVCs, interactive Pods, Jobs and sweeps (Indexed Job + ConfigMap)."""
+"""Builders for each object kind: PVCs, interactive Pods, Jobs and sweeps (Indexed Job + ConfigMap), and
+the gate that starts runs whose inputs are not ready yet.
+
+Every run is named by its identity (identity.py): a hash of its own inputs. A run that needs another
+run's result (a dataset's data Job; an `after:` workload) names those Jobs in `nautiform.io/after`;
+apply creates it suspended while they run, and the gate releases it when they are done: no GPU waits.
+"""
 from __future__ import annotations
 
-from .. import launcher, quantity
-from ..names import MAX, digest, labels, object_name
+from .. import launcher, points, quantity
+from ..names import MAX, labels, object_name
 from ..resolve import Resolved, ResolvedWorkload
-from . import data
+from . import data, gate, identity
 from .manifest import Manifest
 from .pod import pod_spec
 
@@ -14,12 +20,43 @@ DEFAULT_BACKOFF_LIMIT = 2  # a Job's retries, unless it is a sweep with per-inde
 def build(r: Resolved) -> list[Manifest]:
     out: list[Manifest] = [_pvc(r, vol) for vol in r.volumes.values() if vol.create]
     cm = data.configmap(r)
+    built: dict[str, Manifest] = {}  # workload (or dataset-NAME) -> its Job or Pod
     if cm:
-        out += [cm, *data.data_jobs(r, _data_image(r))]
-    for w in r.workloads:
-        builder = {"interactive": _interactive, "job": _job, "sweep": _sweep}[w.kind]
-        out += builder(r, w)
+        out.append(cm)
+        for m in data.data_jobs(r, _data_image(r)):
+            out.append(m)
+            built[m.stem] = m
+    by_name = {w.name: w for w in r.workloads}
+    for w in order(r.workloads):
+        made = {"interactive": _interactive, "job": _job, "sweep": _sweep}[w.kind](r, w, built, by_name)
+        out += made
+        if made:
+            built[w.name] = made[-1]
+    gated = sorted(m.name for m in out if (m.body["metadata"].get("annotations") or {}).get(gate.AFTER))
+    if gated and cm:
+        out += gate.objects(r.name, r.namespace, labels(r.name, r.project.project.owner), cm.name,
+                            _data_image(r), gated, ("workloads",))
     return sorted(out, key=Manifest.sort_key)
+
+
+def order(workloads) -> list[ResolvedWorkload]:
+    """Prerequisites before their dependants (their names go into the dependants' identities); a workload
+    in a cycle or after an unknown one comes last, unbuilt dependencies aside: lint reports those."""
+    by_name = {w.name: w for w in workloads}
+    done: list[ResolvedWorkload] = []
+    seen: set[str] = set()
+
+    def visit(w, path: tuple) -> None:
+        if w.name in seen or w.name in path:
+            return
+        for name in getattr(w.spec, "after", None) or ():
+            if name in by_name:
+                visit(by_name[name], path + (w.name,))
+        seen.add(w.name)
+        done.append(w)
+    for w in workloads:
+        visit(w, ())
+    return done
 
 
 def _data_image(r: Resolved) -> str:
@@ -52,13 +89,43 @@ def _pod(r: Resolved, w: ResolvedWorkload, command: list) -> dict:
     return pod_spec(r, w, command, init, env)
 
 
-def _interactive(r: Resolved, w: ResolvedWorkload) -> list[Manifest]:
+def prerequisites(r: Resolved, w: ResolvedWorkload, built: dict) -> list[Manifest]:
+    """The Jobs `w` must wait for: the data Jobs of the volume datasets it reads, and its `after:` workloads'."""
+    out = []
+    for name in w.pod.get("datasets") or []:
+        m = built.get(f"dataset-{name}")
+        if m is not None:
+            out.append(m)
+    for name in getattr(w.spec, "after", None) or ():
+        m = built.get(name)
+        if m is not None and m.kind == "Job":
+            out.append(m)
+    return out
+
+
+def _named(r: Resolved, w: ResolvedWorkload, body: dict, pod: dict, command: list, built: dict,
+           limit: int = MAX, shared: tuple = ()) -> Manifest:
+    """Name `body` (a Job or Pod) by its identity, record its inputs, and make it wait for its prerequisites."""
+    before = prerequisites(r, w, built)
+    extra = {f"after:{m.stem}": (m.body["metadata"].get("annotations") or {}).get(identity.IDENTITY)
+             for m in before if not m.stem.startswith("dataset-")}
+    parts = identity.inputs(pod, command, {r.data_cm[0] if r.data_cm else "", *shared}, extra)
+    meta = body["metadata"]
+    meta["name"] = object_name(r.name, w.name, suffix=identity.identity(parts)[:8], limit=limit)
+    identity.annotate(meta, parts)
+    if before:
+        # apply creates it suspended while these have not succeeded: no pod, so no GPU, until the gate
+        # releases it. Not `suspend: true` here: a hand `kubectl apply` of generated/ would suspend a
+        # running Job again, and suspending a Job deletes its pods.
+        meta["annotations"][gate.AFTER] = ",".join(sorted(m.name for m in before))
+    return Manifest(body, w.loc, w.name)
+
+
+def _interactive(r: Resolved, w: ResolvedWorkload, built: dict, by_name: dict) -> list[Manifest]:
     spec = _pod(r, w, list(w.spec.command))
     spec["activeDeadlineSeconds"] = w.spec.deadline
     body: dict = {"apiVersion": "v1", "kind": "Pod", "metadata": _meta(r, "", w.name), "spec": spec}
-    # Pod specs are immutable: a changed spec gets a new name, and the old pod is pruned.
-    body["metadata"]["name"] = object_name(r.name, w.name, suffix=digest(spec))
-    return [Manifest(body, w.loc, w.name)]
+    return [_named(r, w, body, spec, list(w.spec.command), built)]
 
 
 def _job_spec(r: Resolved, w: ResolvedWorkload, pod: dict) -> dict:
@@ -76,31 +143,34 @@ def _job_spec(r: Resolved, w: ResolvedWorkload, pod: dict) -> dict:
     return spec
 
 
-def _job(r: Resolved, w: ResolvedWorkload) -> list[Manifest]:
-    spec = _job_spec(r, w, _pod(r, w, list(w.wrap) + list(w.spec.command)))
-    return [_job_manifest(r, w, spec, MAX)]
+def _job(r: Resolved, w: ResolvedWorkload, built: dict, by_name: dict) -> list[Manifest]:
+    command = list(w.wrap) + list(w.spec.command)
+    pod = _pod(r, w, command)
+    body = {"apiVersion": "batch/v1", "kind": "Job", "metadata": _meta(r, "", w.name), "spec": _job_spec(r, w, pod)}
+    return [_named(r, w, body, pod, command, built)]
 
 
-def _job_manifest(r: Resolved, w: ResolvedWorkload, spec: dict, limit: int) -> Manifest:
-    # Job templates are immutable: the name carries a hash of the spec, so a change is a new Job.
-    name = object_name(r.name, w.name, suffix=digest(spec), limit=limit)
-    body = {"apiVersion": "batch/v1", "kind": "Job", "metadata": _meta(r, name, w.name), "spec": spec}
-    return Manifest(body, w.loc, w.name)
-
-
-def _sweep(r: Resolved, w: ResolvedWorkload) -> list[Manifest]:
-    """ONE Indexed Job and the ConfigMap of its points; a sweep too large to write is lint's sweep-size."""
+def _sweep(r: Resolved, w: ResolvedWorkload, built: dict, by_name: dict) -> list[Manifest]:
+    """ONE Indexed Job over every point and the ConfigMap of its points; a sweep too large to write is lint's
+    sweep-size. apply runs it only for the points no earlier Job of the same inputs ran (sweeps.py)."""
     sw = w.sweep
     if w.sweep_data is None:
         return []
     configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(r, w.sweep_cm, w.name),
                  "immutable": True, "data": dict(w.sweep_data)}
-    spec = _job_spec(r, w, _pod(r, w, ["/bin/sh", f"{launcher.MOUNT}/run.sh"]))
+    pod = _pod(r, w, ["/bin/sh", f"{launcher.MOUNT}/run.sh"])
+    pod["containers"][0]["env"].append({"name": launcher.POINTS_ENV, "valueFrom": {"fieldRef": {
+        "fieldPath": f"metadata.annotations['{points.POINTS}']"}}})
+    spec = _job_spec(r, w, pod)
     spec.update({"completionMode": "Indexed", "completions": sw.size, "parallelism": min(w.spec.parallelism, sw.size)})
     if w.spec.backoff_limit_per_index is not None:
         # Per-index retries replace the Job-wide count: with backoffLimit set too, the Job controller fails
         # the whole sweep after that many failed pods anywhere (issue 12, item 3). Unset, it is unbounded.
         spec["backoffLimitPerIndex"] = w.spec.backoff_limit_per_index
+    meta = _meta(r, "", w.name)
+    meta["annotations"] = {points.SWEEP: w.sweep_cm}
+    body = {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": spec}
     # An Indexed Job's pods are named <job>-<index>: keep that a valid 63-character hostname.
     limit = MAX - 1 - len(str(sw.size - 1))
-    return [Manifest(configmap, w.loc + ("sweep",), w.name), _job_manifest(r, w, spec, limit)]
+    job = _named(r, w, body, pod, list(w.wrap) + list(w.spec.command), built, limit, shared=(w.sweep_cm,))
+    return [Manifest(configmap, w.loc + ("sweep",), w.name), job]

@@ -15,12 +15,13 @@ from .. import kube, lease, live, sweeps
 from .. import ledger as ledgers
 from ..manifests import Obj, TreeError, declared_tree
 from ..owner import COMMIT, FIELD_MANAGER, commit_id, marks, repo_identity
-from ..reconcile import SHORT, reconcile, workload_of
+from ..reconcile import SHORT, after_of, reconcile, workload_of
 from ..writer import read_tree
 from . import show
 
 BUSY = 4  # another apply of the project holds its lease; nothing was changed
-_ORDER = {"PersistentVolumeClaim": 0, "ConfigMap": 1, "Pod": 2, "Job": 2}
+_ORDER = {"PersistentVolumeClaim": 0, "ConfigMap": 1, "ServiceAccount": 1, "Role": 1, "RoleBinding": 1, "Pod": 2,
+          "Job": 2}
 
 
 def load(out: Path):
@@ -104,6 +105,7 @@ def observe(book, snap) -> list[str]:
 
 def _execute(outcome, tree, book, commit: str, done: list) -> None:
     ns = tree.namespace
+    deferred: list[dict] = []
     steps = sorted((a for a in outcome.actions if a.verb != "prune"), key=lambda a: _ORDER.get(a.kind, 3))
     for a in steps + [a for a in outcome.actions if a.verb == "prune"]:
         ref = f"{SHORT[a.kind]}/{a.name}"
@@ -120,9 +122,29 @@ def _execute(outcome, tree, book, commit: str, done: list) -> None:
             release_claim(ns, a.name)
         elif a.verb == "hold":
             ledgers.hold(book, a.name, workload_of(a.body))
+        elif a.verb == "defer":
+            deferred.append({"after": after_of(a.body), "pod": a.body})
         if a.verb in ("create", "update", "recreate", "prune", "release"):
             done.append(ref)
         print(show.line(a, done=True), flush=True)
+    write_gate_plan(tree, deferred)
+
+
+def write_gate_plan(tree, deferred: list[dict]) -> None:
+    """The interactive pods that wait for data: the gate creates them when it is there (runtime/nautiform_gate.py)."""
+    from ..builders.gate import names
+
+    name = names(tree.project)["plan"]
+    live = kube.get_one(tree.namespace, "configmap", name)
+    if live is None and not deferred:
+        return
+    body: dict = {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": tree.namespace,
+                         "labels": {"app.kubernetes.io/managed-by": "nautiform", "nautiform.io/gate": tree.project}},
+            "data": {"pods.json": json.dumps(deferred, sort_keys=True)}}
+    if live is not None:
+        body["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
+    kube.run("replace" if live is not None else "create", "-f", "-", stdin=json.dumps(body))
 
 
 def _ssa(body: dict) -> dict:

@@ -79,7 +79,8 @@ def _rerun(tree, repo: str, commit: str, objs, stop: bool, failed: bool) -> int:
                 print(f"  {verb:<9} job/{name}: {reason}")
                 continue
             o = o._replace(body=body)
-        ledgers.forget(book, [o.name])
+        ledgers.forget(book, [o.name] + [n for n, e in book.runs.items()
+                                         if e.get("workload") == workload_of(o.body) and e.get("state") == "stopped"])
         created = _ssa(o.body)
         if o.kind == "Job":
             ledgers.record_created(book, created, workload_of(o.body), commit)

@@ -11,7 +11,7 @@ from ..reconcile import CHANGES, SHORT
 
 PAST = {"create": "created", "update": "updated", "recreate": "recreated", "prune": "pruned",
         "release": "released", "keep-pvc": "kept", "unchanged": "unchanged", "keep": "kept", "skip": "skipped",
-        "hold": "held"}
+        "hold": "held", "defer": "deferred"}
 def line(a, done: bool = False) -> str:
     verb = PAST.get(a.verb, a.verb) if done else a.verb
     reason = f": {a.reason}" if a.reason else ""

@@ -3,11 +3,14 @@
 - sweep-point: an explicit point without a value for a parameter the others have.
 - sweep-size: more points than one Indexed Job holds (100,000), or parameter data over a ConfigMap's
   1 MiB (etcd's object limit).
-- sweep-placeholder: `{name}` in the command that is not a parameter (`{{`/`}}` are literal braces).
+- sweep-placeholder: `{name}` in the command that is not a parameter (`{{`/`}}` are literal braces);
+  `{sweep_point}` (the point's number) and `{sweep_point_key}` (its key) are always known.
+- sweep-duplicate: two points with the same values. A point is its values: both would be one run, write
+  one outputs prefix, and a later change could no longer tell which one's results those are (issue 13).
 """
 from __future__ import annotations
 
-from .. import launcher
+from .. import launcher, points
 from ..errors import diag
 from ..expand import MAX_POINTS, missing_in_points
 
@@ -28,7 +31,7 @@ def check(r, manifests) -> list:
             out.append(diag("sweep-size", loc, f"the sweep has {sw.size:,} points; one Indexed Job "
                             f"holds at most {MAX_POINTS:,}", "split it into several sweeps or sample fewer points"))
             continue
-        known = set(sw.params)
+        known = set(sw.params) | {"sweep_point", "sweep_point_key"}
         for word in w.spec.command:
             for ph in launcher.placeholders(word):
                 if ph not in known:
@@ -36,9 +39,33 @@ def check(r, manifests) -> list:
                                     f"the command uses {{{ph}}}, which is not a sweep parameter",
                                     f"parameters: {', '.join(sorted(known))}; write {{{{ and }}}} for literal "
                                     "braces"))
+        out += _duplicates(w, loc, points.keys(w.sweep_data))
         size = sum(len(k.encode()) + len(v.encode()) for k, v in w.sweep_data.items())
         if size > CONFIGMAP_LIMIT - 4096:
             out.append(diag("sweep-size", loc, f"the sweep's parameter data is {size:,} bytes; a ConfigMap "
                             f"holds at most {CONFIGMAP_LIMIT:,}", "use a grid (its data grows with the axis "
                             "values, not the points) or fewer points"))
+    return out
+
+
+def _duplicates(w, loc: tuple, keys: list[str]) -> list:
+    first: dict[str, int] = {}
+    out = []
+    spec = w.spec.sweep
+    for i, key in enumerate(keys):
+        if key not in first:
+            first[key] = i
+            continue
+        j = first[key]
+        if spec.points is not None:
+            out.append(diag("sweep-duplicate", loc + ("points", i), f"points {j} and {i} have the same values "
+                            f"({key}): one run, one outputs prefix", "remove one of them"))
+        elif spec.random is not None:
+            out.append(diag("sweep-duplicate", loc + ("random",), f"draws {j} and {i} are the same point ({key})",
+                            "sample from a larger space, fewer samples, or another seed"))
+            break
+        else:
+            out.append(diag("sweep-duplicate", loc + ("grid",), f"an axis repeats a value: points {j} and {i} are "
+                            f"both {key}", "list each value once"))
+            break
     return out

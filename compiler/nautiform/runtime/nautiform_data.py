@@ -10,7 +10,7 @@ stdlib) S3 client; git sources need the ``git`` binary.
 
 CLI
 ---
-    python3 nautiform_data.py fetch SPEC.json [--dest DIR] [--force]
+    python3 nautiform_data.py fetch SPEC.json [--dest DIR] [--force]     (SPEC.json: a file, -, or the JSON)
     python3 nautiform_data.py wait SPEC.json [--dest DIR] [--timeout S] [--interval S]
     python3 nautiform_data.py status SPEC.json [--dest DIR]
     python3 nautiform_data.py sync-out SRC_DIR DEST [--endpoint URL] [--tool T]
@@ -181,8 +181,12 @@ def redact(text: str) -> str:
 # --------------------------------------------------------------------------- spec
 
 def load_spec(path: str) -> dict:
+    """A spec file, `-` for standard input, or the spec's JSON itself (how a pod passes it: on the
+    command line, so it is part of the pod template and of the run's identity)."""
     try:
-        if path == "-":
+        if path.lstrip().startswith("{"):
+            spec = json.loads(path)
+        elif path == "-":
             spec = json.load(sys.stdin)
         else:
             with open(path, encoding="utf-8") as fh:

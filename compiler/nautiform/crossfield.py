@@ -63,15 +63,15 @@ class When:
     Schema: if/then); otherwise `forbids_else` must not be given (else)."""
 
     def __init__(self, name: str, pattern: str, requires: tuple = (), forbids_else: tuple = (), message: str = "",
-                 else_message: str = "", hint: str = "", else_hint: str = ""):
+                 else_message: str = "", hint: str = "", else_hint: str = "", forbids: tuple = ()):
         self.name, self.pattern, self.regex = name, pattern, re.compile(pattern)
-        self.requires, self.forbids_else = requires, forbids_else
+        self.requires, self.forbids_else, self.forbids = requires, forbids_else, forbids
         self.message, self.else_message, self.hint, self.else_hint = message, else_message, hint, else_hint
 
     def check(self, record) -> None:
         value = getattr(record, self.name)
         if isinstance(value, str) and self.regex.search(value):
-            if not all(given(record, n) for n in self.requires):
+            if not all(given(record, n) for n in self.requires) or any(given(record, n) for n in self.forbids):
                 raise Invalid("choice", self.message, self.hint)
         elif any(given(record, n) for n in self.forbids_else):
             raise Invalid("choice", self.else_message, self.else_hint)
@@ -79,8 +79,11 @@ class When:
     def schema(self) -> dict:
         out: dict = {"if": {"required": [self.name], "properties": {self.name: {"type": "string",
                                                                              "pattern": self.pattern}}}}
-        if self.requires:
+        if self.requires and not self.forbids:
             out["then"] = _present(*self.requires)
+        elif self.forbids:
+            out["then"] = {"allOf": ([_present(*self.requires)] if self.requires else []) +
+                           [{"not": _present(n)} for n in self.forbids]}
         if self.forbids_else:
             out["else"] = {"allOf": [{"not": _present(n)} for n in self.forbids_else]}
         return out
@@ -109,3 +112,18 @@ class Needs:
         then: dict = {"allOf": [_present(*self.requires)] if self.requires else []}
         then["allOf"] += [{"not": _present(n)} for n in self.forbids]
         return {"if": cond, "then": then}
+
+
+class Requires:
+    """When `name` is given, every one of `needs` must be given too (JSON Schema: if/then)."""
+
+    def __init__(self, name: str, *needs: str, message: str = "", hint: str = ""):
+        self.name, self.needs, self.message, self.hint = name, needs, message, hint
+
+    def check(self, record) -> None:
+        if given(record, self.name) and not all(given(record, n) for n in self.needs):
+            raise Invalid("choice", self.message or f"`{self.name}` needs {_listed(self.needs)}",
+                          self.hint or f"add {_listed(self.needs)} or remove `{self.name}`")
+
+    def schema(self) -> dict:
+        return {"if": _present(self.name), "then": _present(*self.needs)}

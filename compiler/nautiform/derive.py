@@ -24,6 +24,8 @@ DATA_VOLUME = "nautiform-data"
 OUTPUTS_MOUNT = "/mnt/outputs"
 CODE_VOLUME = "code"
 SSH_MOUNT = "/etc/nautiform/ssh"
+S3CFG_MOUNT = "/etc/nautiform/s3cfg"  # an s3cmd config from a Secret; the data runtime reads its keys
+S3CFG_VOLUME = "s3cfg"
 RESOURCE_KEYS = (("cpu", "cpu"), ("memory", "memory"), ("ephemeral_storage", "ephemeral-storage"))
 
 
@@ -38,9 +40,10 @@ class Volume(namedtuple("Volume", "name claim pod_name create storage_class acce
         return ("volumes", self.name)
 
 
-class Mount(namedtuple("Mount", "name path loc source read_only")):
+class Mount(namedtuple("Mount", "name path loc source read_only sub_path", defaults=("",))):
     """One volume mounted in the main container: pod volume `name` at normalised `path`; `loc` is the
-    key in project.yaml that put it there; `source` the pod volume's body ({"emptyDir": {}} ...)."""
+    key in project.yaml that put it there; `source` the pod volume's body ({"emptyDir": {}} ...);
+    `sub_path` one key of it (a repository file mounted as a single file)."""
 
     __slots__ = ()
 
@@ -55,8 +58,9 @@ class Dataset(namedtuple("Dataset", "name volume dest spec env verb pushed")):
 
 
 class Resource(namedtuple("Resource", "request limit scratch")):
-    """Effective numbers for one resource (Fractions or None): scratch's size is part of both the
-    ephemeral-storage request and limit, so every check sees what the cluster will see."""
+    """Effective numbers for one resource (Fractions or None): the size of scratch and of the sized disk
+    `empty_dirs` (`scratch`, their sum) is part of both the ephemeral-storage request and limit, so every
+    check sees what the cluster will see."""
 
     __slots__ = ()
 
@@ -75,13 +79,23 @@ def volumes(project, profile) -> Mapping[str, Volume]:
 
 def runtime_spec(project, profile, name: str, endpoint_key: str = "inside") -> dict:
     """What runtime/nautiform_data.py reads for one dataset (also `nautiform data fetch`, from outside)."""
+    from .settings import GCS_ENDPOINT
+
     ds = project.datasets[name]
     kind = ds.source.kind
     src = getattr(ds.source, kind).as_dict(drop_none=True)
     secret = src.pop("credentials", None) or src.pop("token", None)
+    for how in ("credential_keys", "s3cfg"):  # how the pod gets the keys, not what is fetched
+        src.pop(how, None)
+    if kind == "http" and not src.get("unverified"):
+        src.pop("unverified", None)  # the spec (and so the marker's identity) of a checked file stays as it was
+    if kind == "gcs":  # GCS's XML API is S3 with HMAC keys: the runtime fetches it as S3
+        kind, src["endpoint"] = "s3", GCS_ENDPOINT
     if kind == "s3" and not src.get("endpoint"):
         src["endpoint"] = profile.s3_endpoint(endpoint_key)
     spec = {"name": name, "source": {"type": kind, **src}, "unpack": ds.unpack}
+    if ds.flatten:
+        spec["flatten"] = True
     if secret:
         spec["source"]["secret"] = secret
     return spec
@@ -117,9 +131,23 @@ def gpu_resource(pod: dict, profile) -> str | None:
     return gpu.resource or profile.gpu_resource(gpu.products)
 
 
+def local_disk(pod: Mapping) -> tuple[Fraction | None, str]:
+    """(the node-local disk that scratch and sized disk `empty_dirs` take, how to name it in a message)."""
+    parts, total = [], Fraction(0)
+    scratch = pod.get("scratch")
+    if scratch is not None:
+        total += quantity.parse(scratch.size)
+        parts.append(f"scratch {scratch.size}")
+    for path, d in sorted((pod.get("empty_dirs") or {}).items()):
+        if d.size is not None and not d.memory:
+            total += quantity.parse(d.size)
+            parts.append(f"empty_dirs {path} {d.size}")
+    return (total, " and ".join(parts)) if parts else (None, "")
+
+
 def resources(pod: Mapping) -> Mapping[str, Resource]:
-    given, scratch = pod.get("limits"), pod.get("scratch")
-    extra = quantity.parse(scratch.size) if scratch is not None else None
+    given = pod.get("limits")
+    extra = local_disk(pod)[0]
     out = {}
     for field, key in RESOURCE_KEYS:
         request = _q(pod.get(field))
@@ -164,8 +192,37 @@ def outputs_wrap(profile, vols: dict, outputs, loc: tuple, point: str) -> tuple[
         dest = lit(outputs.to.rstrip("/")) + point
         endpoint = outputs.endpoint or profile.s3_endpoint()
         args = ["--endpoint", lit(endpoint)] if endpoint else []
-        env = secret_env("s3", outputs.credentials)
+        env = s3_env(outputs.credentials, outputs.credential_keys, outputs.s3cfg)
     return ["python3", DATA_SCRIPT, "run", "--outputs", lit(outputs.path), "--to", dest, *args, "--"], env, mount
+
+
+def s3_env(secret: str | None, keys=None, s3cfg: str | None = None) -> list:
+    """The env that gives the data runtime S3 keys: from the Secret's AWS_* keys, from other key names
+    (`credential_keys`), or the path of an s3cmd config mounted from it (`s3cfg`, see s3cfg_mount)."""
+    if not secret:
+        return []
+    if s3cfg:
+        return [{"name": "NAUTIFORM_S3CFG", "value": f"{S3CFG_MOUNT}/{s3cfg}"}]
+    if keys is None:
+        return secret_env("s3", secret)
+    return [{"name": env, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+            for env, key in (("AWS_ACCESS_KEY_ID", keys.access_key_id),
+                             ("AWS_SECRET_ACCESS_KEY", keys.secret_access_key))]
+
+
+def s3cfg_mount(secret: str, key: str, loc: tuple) -> Mount:
+    return Mount(S3CFG_VOLUME, S3CFG_MOUNT, loc, {"secret": {"secretName": secret, "items": [{"key": key, "path": key}],
+                                                             "defaultMode": 0o400}}, True)
+
+
+def source_access(source, loc: tuple) -> tuple[list, Mount | None]:
+    """(env, mount or None) a container fetching from `source` (a dataset's Source) needs for its keys."""
+    body = getattr(source, source.kind)
+    if source.kind in ("s3", "gcs"):
+        s3cfg = getattr(body, "s3cfg", None)
+        mount = s3cfg_mount(body.credentials, s3cfg, loc) if s3cfg and body.credentials else None
+        return s3_env(body.credentials, body.credential_keys, s3cfg), mount
+    return secret_env(source.kind, getattr(body, "credentials", None) or getattr(body, "token", None)), None
 
 
 def secret_env(kind: str, secret: str | None) -> list:
@@ -188,7 +245,8 @@ def sweep_of(project_name: str, w_name: str, spec, command: tuple) -> tuple[Swee
     return sweep, data, object_name(project_name, w_name, "sweep", suffix=digest(data))
 
 
-def mounts(pod: dict, at, vols: dict, code, extra: list) -> tuple:
+def mounts(pod: dict, at, vols: dict, code, extra: list, files: Mapping | None = None, code_loc: tuple = ("code",)) \
+        -> tuple:
     """Every mount of the main container, in the order the keys come in project.yaml's language."""
     out = []
     for vol_name, path in sorted((pod.get("mounts") or {}).items()):
@@ -202,11 +260,58 @@ def mounts(pod: dict, at, vols: dict, code, extra: list) -> tuple:
         out.append(Mount("scratch", scratch.path, at("scratch") + ("path",),
                          {"emptyDir": {"sizeLimit": quantity.render(scratch.size)}}, False))
     if pod.get("shm") is not None:
-        out.append(Mount("shm", "/dev/shm", at("shm"),
-                         {"emptyDir": {"medium": "Memory", "sizeLimit": quantity.render(pod["shm"])}}, False))
+        # shm: true is a tmpfs bounded only by the memory limit (issue 14: PyTorch data loaders)
+        limit = {} if pod["shm"] is True else {"sizeLimit": quantity.render(pod["shm"])}
+        out.append(Mount("shm", "/dev/shm", at("shm"), {"emptyDir": {"medium": "Memory", **limit}}, False))
+    for path, d in sorted((pod.get("empty_dirs") or {}).items()):
+        body: dict = {"medium": "Memory"} if d.memory else {}
+        if d.size is not None:
+            body["sizeLimit"] = quantity.render(d.size)
+        norm = _norm(path)
+        out.append(Mount(dir_volume(norm), norm, at(f"empty_dirs.{path}"), {"emptyDir": body}, False))
     for i, files in enumerate(pod.get("secret_files") or []):
         out.append(Mount(object_name("secret", files.secret), files.path, at("secret_files") + (i, "path"),
                          {"secret": {"secretName": files.secret}}, True))
+    for target, rel in sorted((pod.get("files") or {}).items()):
+        cm = (files or {}).get(rel)
+        if cm is None:
+            continue  # lint's file-missing
+        norm = _norm(target)
+        out.append(Mount(file_volume(norm), norm, at(f"files.{target}"),
+                         {"configMap": {"name": cm.name, "defaultMode": cm.mode}}, True, cm.key))
     if code is not None:
-        out.append(Mount(CODE_VOLUME, code.path, ("code", "path"), {"emptyDir": {}}, False))
+        out.append(Mount(CODE_VOLUME, code.path, code_loc + ("path",), {"emptyDir": {}}, False))
     return tuple(out + extra)
+
+
+def _norm(path: str) -> str:
+    from .fields import _abs_path
+
+    return _abs_path(path)
+
+
+def dir_volume(path: str) -> str:
+    """The pod volume of an `empty_dirs` entry: readable, and unique per path (`/a-b` and `/a/b` differ)."""
+    slug = "".join(c if c.isalnum() else "-" for c in path.lower()).strip("-")
+    return object_name("dir", slug[:40].strip("-"), suffix=digest(path, 6))
+
+
+def file_volume(path: str) -> str:
+    return object_name("file", suffix=digest(path, 8))
+
+
+class Setup(namedtuple("Setup", "container step loc")):
+    """A setup step as an init container: its `container` name (setup-NAME, at most 63 characters), the
+    SetupStep, and where it is declared."""
+
+    __slots__ = ()
+
+
+def setup_steps(pod: Mapping, at) -> tuple:
+    return tuple(Setup(object_name("setup", step.name), step, at("setup") + (i,))
+                 for i, step in enumerate(pod.get("setup") or []))
+
+
+def values_configmap(project) -> str | None:
+    """The name of the ConfigMap apply fills with the submit-time values, or None without `values`."""
+    return object_name(project.project.name, "values") if project.values else None

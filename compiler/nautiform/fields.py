@@ -209,3 +209,76 @@ def _env_value(value: Any) -> str:
 
 
 EnvValue = Value(_env_value, {"type": "string"})
+
+
+# ---- issue 14: labels, node labels, free-form Kubernetes patches ------------------------------------
+_SUBDOMAIN_RE = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+_NAME_RE = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+QUALIFIED = re.compile(f"^({_SUBDOMAIN_RE}/)?{_NAME_RE}$")
+# nautiform's own labels and annotations say who owns an object and what a run is (owner.py, identity.py):
+# a label written by hand there would take over another project's objects or fake a run's identity.
+RESERVED_KEY = re.compile(r"^(nautiform\.io/|app\.kubernetes\.io/managed-by$)")
+
+
+def _label_key(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Invalid("type", f"expected a label key, got {show(value)}", "e.g. lab.example.org/team")
+    if len(value) > 317 or not QUALIFIED.match(value):
+        raise Invalid("name", f"{value!r} is not a label key", "[prefix/]name: the name at most 63 letters, digits, "
+                      "'-', '_' and '.'; the prefix a DNS subdomain, e.g. lab.example.org/team")
+    if RESERVED_KEY.match(value):
+        raise Invalid("name", f"{value!r} is nautiform's own key", "nautiform sets it (ownership and run identity); "
+                      "choose another key")
+    return value
+
+
+_KEY_SCHEMA = {"type": "string", "maxLength": 317,
+               "pattern": r"^(?!nautiform\.io/)(?!app\.kubernetes\.io/managed-by$)" + QUALIFIED.pattern[1:]}
+LabelKey = Value(_label_key, dict(_KEY_SCHEMA))
+NodeLabelKey = Value(_string(QUALIFIED, "a node label key", "[prefix/]name, e.g. nautilus.io/group", 317),
+                     {"type": "string", "maxLength": 317, "pattern": QUALIFIED.pattern})
+
+
+def _node_label_values(value: Any) -> tuple[str, ...]:
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        raise Invalid("length", "the list of values is empty", "write one value, or a list of the values allowed")
+    for v in values:
+        if not isinstance(v, str):
+            raise Invalid("type", f"node label values are text, got {show(v)}", 'quote it, e.g. "8"')
+        if len(v) > 63 or not LABEL_VALUE.match(v):
+            raise Invalid("name", f"{v!r} is not a label value", "at most 63 letters, digits, '-', '_' and '.'")
+    return tuple(values)
+
+
+_VALUE_SCHEMA = {"type": "string", "pattern": LABEL_VALUE.pattern, "maxLength": 63}
+NodeLabelValues = Value(_node_label_values, {"oneOf": [dict(_VALUE_SCHEMA), {"type": "array", "minItems": 1,
+                                                                              "items": dict(_VALUE_SCHEMA)}],
+                                             "description": "a value, or a list of values any of which will do"})
+
+
+def _shm(value: Any):
+    if value is True:
+        return True
+    if isinstance(value, bool):
+        raise Invalid("value", "shm: false is the default (64Mi /dev/shm)", "remove it, or write a size or true")
+    return _quantity(value)
+
+
+Shm = Value(_shm, {"anyOf": [{"const": True}, Quantity.schema({})],
+                   "description": "size of a memory-backed /dev/shm, or true: as large as the memory limit"})
+
+
+def _patch(value: Any) -> dict:
+    # Only the shape here: the Kubernetes schema and what a patch may not touch are lint's (lint/patches.py),
+    # which knows where each part of the patch sits in project.yaml.
+    if not isinstance(value, dict):
+        raise Invalid("type", f"expected a mapping (part of a Kubernetes spec), got {show(value)}",
+                      "write `key: value` pairs as in a PodSpec or Container")
+    return value
+
+
+Patch = Value(_patch, {"type": "object", "description": "a strategic-merge patch, checked against Kubernetes' "
+                                                       "schema when compiling"})
+Md5 = Value(_string(re.compile(r"^[0-9a-f]{32}$"), "an MD5 digest", "32 lowercase hex digits, as `md5sum FILE` "
+                    "prints", 32, "value"), {"type": "string", "pattern": r"^[0-9a-f]{32}$"})

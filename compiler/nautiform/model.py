@@ -6,10 +6,13 @@ value set on the workload wins (see resolve.py).
 """
 from __future__ import annotations
 
-from .fields import (AbsPath, Command, DnsLabel, Duration, EnvName, EnvValue, ImageRef, LabelValue, OutputsTarget,
-                     ParamName, ParamValue, Quantity, RelPath, Sha256)
-from .crossfield import Excludes, ExactlyOne, Needs, When
-from .records import Bool, DictOf, Float, Int, Invalid, ListOf, OneOf, Record, Str, Tagged, optional, required
+from .fields import (AbsPath, Command, DnsLabel, Duration, EnvName, EnvValue, ImageRef, LabelKey, LabelValue, Md5,
+                     NodeLabelKey, NodeLabelValues, OutputsTarget, ParamName, ParamValue, Patch, Quantity, RelPath,
+                     Sha256, Shm)
+from .crossfield import Excludes, ExactlyOne, Needs, Requires, When
+from .records import Bool, DictOf, Float, Int, Invalid, ListOf, OneOf, OrFalse, Record, Str, Tagged, optional, required
+from .settings import (S3_DOCS, S3_RULES, CredentialKeys, DataJob, EmptyDir, FieldPath, GcsSource, Security,
+                       SetupStep, ValueDecl)
 
 # An SSH clone URL: ssh://..., or scp-like user@host:path (git@gitlab.nrp-nautilus.io:group/repo.git).
 SSH_URL = r"^(ssh://|[A-Za-z0-9._-]+@[^/:]+:)"
@@ -22,6 +25,8 @@ class ProjectMeta(Record):
     namespace = required(DnsLabel, "Your Kubernetes namespace on the cluster.")
     owner = optional(LabelValue, None, "Who to ask about these objects (a label).")
     profile = optional(OneOf("nautilus", "generic"), "nautilus", "Cluster rules to enforce.")
+    labels = optional(DictOf(LabelKey, LabelValue), None, "Labels on every object (and pod) nautiform writes.")
+    annotations = optional(DictOf(LabelKey, Str()), None, "Annotations on every object (and pod) nautiform writes.")
 
 
 class Build(Record):
@@ -47,6 +52,8 @@ class Code(Record):
     ssh_key = optional(DnsLabel, None, "Secret with keys `ssh-privatekey` (a deploy key) and `known_hosts` (the "
                        "host's public key), for an SSH repo.")
     path = optional(AbsPath, "/workspace/code", "Where the checkout appears; the working directory.")
+    depth = optional(Int(ge=1, le=1_000_000), None, "Shallow clone: fetch only this many commits of `ref`.")
+    submodules = optional(Bool(), False, "Also check out the submodules (recursively; as shallow as `depth`).")
 
     # A pod has no way to answer an SSH host-key or passphrase prompt: an SSH URL needs a deploy key (issue 12).
     rules = (When("repo", SSH_URL, requires=("ssh_key",), forbids_else=("ssh_key",),
@@ -77,7 +84,13 @@ class Volume(Record):
 
 class HttpSource(Record):
     url = required(Str(), "http(s) URL of one file.")
-    sha256 = required(Sha256, "Its SHA-256, lowercase hex.")
+    sha256 = optional(Sha256, None, "Its SHA-256, lowercase hex.")
+    md5 = optional(Md5, None, "Its MD5, lowercase hex (when the publisher gives no SHA-256).")
+    unverified = optional(Bool(), False, "Fetch it without any checksum, on purpose (a file that changes).")
+
+    rules = (ExactlyOne("sha256", "md5", "unverified", message="an http source needs `sha256` (or `md5`), or "
+                        "`unverified: true` to fetch it without a check", hint="sha256sum FILE prints the digest; "
+                        "keep exactly one of sha256, md5, unverified"),)
 
 
 class S3Source(Record):
@@ -88,6 +101,10 @@ class S3Source(Record):
     anonymous = optional(Bool(), False, "A public bucket: no credentials.")
     tool = optional(OneOf("auto", "rclone", "s5cmd", "builtin"), "auto", "Transfer tool.")
     workers = optional(Int(ge=1, le=1024), 32, "Parallel transfers.")
+    credential_keys = optional(CredentialKeys, None, S3_DOCS["credential_keys"])
+    s3cfg = optional(Str(), None, S3_DOCS["s3cfg"])
+
+    rules = S3_RULES
 
 
 class GitSource(Record):
@@ -109,12 +126,13 @@ class PushSource(Record):
     a short-lived transfer pod writes it onto the dataset's volume."""
 
 
-SOURCES = ("http", "s3", "git", "hf", "push")
+SOURCES = ("http", "s3", "gcs", "git", "hf", "push")
 
 
 class Source(Record):
     http = optional(HttpSource)
     s3 = optional(S3Source)
+    gcs = optional(GcsSource)
     git = optional(GitSource)
     hf = optional(HfSource)
     push = optional(PushSource)
@@ -132,9 +150,17 @@ class Dataset(Record):
     volume = optional(DnsLabel, None, "Fill once onto this volume, by a data Job.")
     scratch = optional(Bool(), False, "Stage into each pod's node-local scratch before it starts.")
     path = optional(RelPath, None, "Relative path on the volume (default datasets/NAME) or in scratch (default NAME).")
+    flatten = optional(Bool(), False, "After unpacking, an archive's single top folder becomes the dataset itself.")
+    job = optional(DataJob, None, "The data Job's image, resources and TTL (a volume dataset).")
 
     rules = (ExactlyOne("volume", "scratch", message="a dataset goes to a `volume` or to `scratch: true`",
                         hint="volume for big data read by many pods; scratch for many small files"),
+             Requires("flatten", "unpack", message="`flatten` is for an unpacked archive",
+                      hint="add `unpack:`, or remove `flatten`"),
+             Requires("job", "volume", message="only a volume dataset has a data Job (a scratch one is fetched in "
+                      "each pod)", hint="remove `job`, or put the dataset on a volume"),
+             Needs(("source", "push"), forbids=("job",), message="a pushed dataset has no data Job: `nautiform "
+                   "data push` writes it", hint="remove `job`"),
              Needs(("source", "push"), requires=("volume",), message="a pushed dataset lives on a volume: "
                    "`nautiform data push` writes it there once", hint="set `volume:` (scratch is refilled in every "
                    "pod, from a source)"),
@@ -147,6 +173,10 @@ class Outputs(Record):
     to = required(OutputsTarget, "s3://bucket/prefix, or volume://VOLUME/sub/path")
     credentials = optional(DnsLabel, None, "Secret with keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (for s3://).")
     endpoint = optional(Str(), None, "S3 endpoint; the profile's if unset.")
+    credential_keys = optional(CredentialKeys, None, S3_DOCS["credential_keys"])
+    s3cfg = optional(Str(), None, S3_DOCS["s3cfg"])
+
+    rules = S3_RULES
 
     @property
     def volume_target(self) -> tuple[str, str] | None:
@@ -205,11 +235,34 @@ class PodSettings(Record):
     priority_class = optional(Str())
     mounts = optional(DictOf(Str(), AbsPath), None, "Volume name -> mount path.")
     scratch = optional(Scratch)
-    shm = optional(Quantity, None, "Size of a memory-backed /dev/shm.")
+    shm = optional(Shm, None, "Size of a memory-backed /dev/shm, or true: up to the memory limit.")
     env = optional(DictOf(EnvName, EnvValue))
     secret_env = optional(DictOf(EnvName, SecretKey), None, "Env vars read from secret keys.")
     secret_files = optional(ListOf(SecretFiles))
     datasets = optional(ListOf(DnsLabel), None, "Datasets this workload reads.")
+    # issue 14
+    labels = optional(DictOf(LabelKey, LabelValue), None, "Labels on the workload's objects and pods.")
+    annotations = optional(DictOf(LabelKey, Str()), None, "Annotations on the workload's objects and pods.")
+    image_pull_policy = optional(OneOf("Always", "IfNotPresent", "Never"), None, "imagePullPolicy.")
+    node_labels = optional(DictOf(NodeLabelKey, NodeLabelValues, 1), None, "Node label -> value (or values) the "
+                           "node must have, e.g. nautilus.io/group: haosu.")
+    hosts = optional(ListOf(LabelValue, 1, what="hosts"), None, "Run only on these nodes (kubernetes.io/hostname).")
+    avoid_hosts = optional(ListOf(LabelValue, 1, what="avoid_hosts"), None, "Never run on these nodes.")
+    zones = optional(ListOf(LabelValue, 1, what="zones"), None, "topology.kubernetes.io/zone values allowed.")
+    avoid_zones = optional(ListOf(LabelValue, 1, what="avoid_zones"), None, "Zones never to run in.")
+    prefer_regions = optional(ListOf(LabelValue, 1, what="prefer_regions"), None, "Regions to prefer (soft: "
+                              "elsewhere when these are full).")
+    empty_dirs = optional(DictOf(AbsPath, EmptyDir, 1), None, "Path -> a directory that lives as long as the pod.")
+    security = optional(Security)
+    workdir = optional(AbsPath, None, "Working directory of the main container (default: code.path, if any).")
+    setup = optional(ListOf(SetupStep, 1, what="setup"), None, "Steps run before the main container, in order.")
+    field_env = optional(DictOf(EnvName, FieldPath), None, "Env vars from the pod itself (downward API), e.g. "
+                         "NODE_NAME: spec.nodeName.")
+    value_env = optional(DictOf(EnvName, ParamName), None, "Env vars from values filled at apply time (`values`).")
+    files = optional(DictOf(AbsPath, RelPath, 1), None, "Container path -> a file of the repository (relative to "
+                     "project.yaml), mounted read-only from a ConfigMap.")
+    pod = optional(Patch, None, "Strategic-merge patch of the PodSpec, for what the language lacks.")
+    container = optional(Patch, None, "Strategic-merge patch of the main container, for what the language lacks.")
 
 
 POD_FIELDS = tuple(PodSettings.fields)
@@ -217,7 +270,14 @@ POD_FIELDS = tuple(PodSettings.fields)
 
 # ---- workloads -----------------------------------------------------------------------------
 
-class Interactive(PodSettings):
+class WorkloadBase(PodSettings):
+    """Settings a workload has and `defaults` has not (the project's `image` and `code` are the defaults)."""
+
+    image = optional(ImageRef, None, "This workload's image instead of the project's.")
+    code = optional(OrFalse(Code), None, "This workload's code instead of the project's; false: none.")
+
+
+class Interactive(WorkloadBase):
     kind = required(OneOf("interactive"))
     command = optional(Command, ("sleep", "infinity"), "Default: sleep until deleted.")
     deadline = optional(Duration, 6 * 3600, "activeDeadlineSeconds; the pod is stopped after it.")
@@ -225,7 +285,7 @@ class Interactive(PodSettings):
                      "started (holding no GPU before) when they have succeeded.")
 
 
-class Batch(PodSettings):
+class Batch(WorkloadBase):
     command = required(Command)
     backoff_limit = optional(Int(ge=0, le=1000), None, "Retries of the whole Job before it fails (default 2; "
                              "a sweep with backoff_limit_per_index has no Job-wide limit unless this is set).")
@@ -235,10 +295,14 @@ class Batch(PodSettings):
                      "suspended and holding no GPU, until they have succeeded; it runs again when they change.")
     outputs = optional(Outputs, None, "Results synced out when the command ends, even on failure; a sweep gets "
                        "one prefix per point.")
+    restart_policy = optional(OneOf("Never", "OnFailure"), "Never", "OnFailure restarts a failed container in "
+                              "place (same pod, same node) instead of starting a new pod.")
 
 
 class JobWorkload(Batch):
     kind = required(OneOf("job"))
+    replicas = optional(Int(ge=1, le=100_000), None, "Run N identical pods (an Indexed Job); each gets REPLICA "
+                        "(0..N-1) and REPLICAS.")
 
 
 FloatRange = ListOf(Float(), 2, 2, "a range [low, high]")
@@ -283,8 +347,23 @@ class SweepWorkload(Batch):
     backoff_limit_per_index = optional(Int(ge=0, le=100), None, "Retries per point; other points go on when one "
                                        "fails.")
 
+    # Kubernetes counts per-index retries only for pods that are replaced, i.e. restartPolicy Never.
+    rules = (When("restart_policy", "^OnFailure$", forbids=("backoff_limit_per_index",),
+                  message="`backoff_limit_per_index` needs restart_policy Never (Kubernetes counts a point's retries "
+                  "as new pods)", hint="remove one of them"),)
 
-WORKLOAD_KINDS: dict[str, type[Record]] = {"interactive": Interactive, "job": JobWorkload, "sweep": SweepWorkload}
+
+class ServiceWorkload(WorkloadBase):
+    """A long-running CPU service: a Deployment and a Service in front of its port."""
+
+    kind = required(OneOf("service"))
+    command = optional(Command, None, "Default: the image's own entrypoint.")
+    port = required(Int(ge=1, le=65535), "The port the program listens on; the Service forwards it.")
+    replicas = optional(Int(ge=1, le=100), 1, "Pods behind the Service.")
+
+
+WORKLOAD_KINDS: dict[str, type[Record]] = {"interactive": Interactive, "job": JobWorkload, "sweep": SweepWorkload,
+                                            "service": ServiceWorkload}
 Workload = Tagged("kind", WORKLOAD_KINDS, "workload")
 
 
@@ -295,6 +374,8 @@ class Project(Record):
     code = optional(Code)
     volumes = optional(DictOf(DnsLabel, Volume), {})
     datasets = optional(DictOf(DnsLabel, Dataset), {})
+    values = optional(DictOf(ParamName, ValueDecl), {}, "Values filled at apply time, never in generated/ "
+                      "(read by `value_env`).")
     defaults = optional(PodSettings, PodSettings)
     workloads = required(DictOf(DnsLabel, Workload, 1, "workloads", "add one, e.g. train: {kind: job, command: "
                                                                       "[python, train.py]}"))

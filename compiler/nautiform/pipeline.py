@@ -38,12 +38,20 @@ def compile_file(path: Path, out: Path | None = None) -> Result:
     except UserError as exc:
         diags = exc.diagnostics
         if loaded is not None:
-            diags = diags + _rest(loaded, diags)
+            diags = diags + _rest(loaded, diags, path.parent)
         return Result(diagnostics=sorted(diags, key=Diagnostic.sort_key))
-    return _compile(loaded, project, image, load_profile(project.project.profile), runtime_script())
+    return _compile(loaded, project, image, load_profile(project.project.profile), runtime_script(),
+                    _files(project, path.parent))
 
 
-def _rest(loaded, diags: list[Diagnostic]) -> list[Diagnostic]:
+def _files(project, base: Path) -> dict:
+    """The repository files the workloads mount (`files:`), read here so that no stage reads a file."""
+    from . import repofiles
+
+    return repofiles.read(project, base) if repofiles.referenced(project) else {}
+
+
+def _rest(loaded, diags: list[Diagnostic], base: Path) -> list[Diagnostic]:
     """Errors inside some workloads must not hide the problems of the others (issue 12, item 11): when
     every validation error lies inside workloads, the remaining ones are compiled for their diagnostics
     (nothing is written: the result has errors anyway)."""
@@ -54,7 +62,8 @@ def _rest(loaded, diags: list[Diagnostic]) -> list[Diagnostic]:
     if project is None:
         return []
     image = project.image.ref or f"{project.image.build.repository}:unbuilt"
-    return _compile(loaded, project, image, load_profile(project.project.profile), runtime_script()).diagnostics
+    return _compile(loaded, project, image, load_profile(project.project.profile), runtime_script(),
+                    _files(project, base)).diagnostics
 
 
 def _read(path: Path) -> str:
@@ -98,15 +107,15 @@ def runtime_script() -> dict[str, str]:
     return {name: (folder / name).read_text(encoding="utf-8") for name in RUNTIME_FILES}
 
 
-def _compile(loaded, project, image: str, profile, runtime: dict[str, str]) -> Result:
-    """Pure: the loaded file, its validated project, the image reference, the profile and the runtime text
-    in; files and diagnostics out."""
+def _compile(loaded, project, image: str, profile, runtime: dict[str, str], files: dict | None = None) -> Result:
+    """Pure: the loaded file, its validated project, the image reference, the profile, the runtime text and
+    the repository files it mounts in; files and diagnostics out."""
     from .builders.workloads import build
     from .emit import emit
     from .lint import lint
     from .resolve import resolve
 
-    resolved = resolve(project, image, profile, runtime)
+    resolved = resolve(project, image, profile, runtime, files)
     manifests = build(resolved)
     diags = lint(resolved, manifests)
     placed = sorted((place(d, loaded) for d in merge_shared(diags)), key=Diagnostic.sort_key)

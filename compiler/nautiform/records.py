@@ -245,6 +245,19 @@ class Value:
         return dict(self._schema)
 
 
+class OrFalse:
+    """A record, or `false` to say "none" where leaving the key out means "inherit" (a workload's `code`)."""
+
+    def __init__(self, record: type[Record]):
+        self.record = record
+
+    def parse(self, value, loc, out):
+        return False if value is False else self.record.parse(value, loc, out)
+
+    def schema(self, defs):
+        return {"anyOf": [{"const": False}, self.record.schema(defs)]}
+
+
 class Tagged:
     """One of several records, told apart by the value of `key` (e.g. a workload's `kind`)."""
 

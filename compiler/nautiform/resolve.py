@@ -7,20 +7,23 @@ from collections import namedtuple
 from types import MappingProxyType
 from typing import Mapping
 
-from . import derive
+from . import derive, repofiles
 from .model import POD_FIELDS, Project
 from .profile import Profile
 
 # Settings whose mappings merge key by key (a workload adds to the defaults); the rest replace.
-_MERGED = ("env", "mounts", "secret_env")
+_MERGED = ("env", "mounts", "secret_env", "labels", "annotations", "node_labels", "empty_dirs", "field_env",
+           "value_env", "files")
 
 
 class ResolvedWorkload(namedtuple("ResolvedWorkload", "name spec pod origin gpu_resource resources mounts wrap "
-                                                      "wrap_env sweep sweep_data sweep_cm")):
-    """spec: Interactive | JobWorkload | SweepWorkload; pod: pod setting name -> value, defaults applied;
-    origin: pod setting name (or "env.X") -> loc tuple in project.yaml. Derived (derive.py): gpu_resource,
-    resources (key -> derive.Resource), mounts (derive.Mount of the main container), wrap/wrap_env (the
-    outputs wrapper's argv and env), sweep (expand.Sweep), sweep_data and sweep_cm (its ConfigMap).
+                                                      "wrap_env sweep sweep_data sweep_cm image code setup")):
+    """spec: Interactive | JobWorkload | SweepWorkload | ServiceWorkload; pod: pod setting name -> value,
+    defaults applied; origin: pod setting name (or "env.X") -> loc tuple in project.yaml. Derived
+    (derive.py): gpu_resource, resources (key -> derive.Resource), mounts (derive.Mount of the main
+    container), wrap/wrap_env (the outputs wrapper's argv and env), sweep (expand.Sweep), sweep_data and
+    sweep_cm (its ConfigMap), image (the workload's, else the project's), code (the workload's Code, the
+    project's, or None), setup (derive.Setup per setup step).
     (Named tuples, not dataclasses: nothing to build at start, issue 7.)"""
 
     __slots__ = ()
@@ -38,10 +41,11 @@ class ResolvedWorkload(namedtuple("ResolvedWorkload", "name spec pod origin gpu_
         return self.origin.get(field, self.loc)
 
 
-class Resolved(namedtuple("Resolved", "project profile image workloads volumes datasets data_cm")):
+class Resolved(namedtuple("Resolved", "project profile image workloads volumes datasets data_cm files values_cm")):
     """The validated Project, its Profile, the image reference, a ResolvedWorkload per workload, and the
-    derived volumes (name -> derive.Volume), datasets (name -> derive.Dataset) and data ConfigMap
-    ((name, data) or None)."""
+    derived volumes (name -> derive.Volume), datasets (name -> derive.Dataset), data ConfigMap
+    ((name, data) or None), repository files (rel path -> repofiles.FileCM) and the name of the
+    submit-time values' ConfigMap (or None)."""
 
     __slots__ = ()
 
@@ -54,15 +58,21 @@ class Resolved(namedtuple("Resolved", "project profile image workloads volumes d
         return self.project.project.namespace
 
 
-def resolve(project: Project, image: str, profile: Profile, runtime: Mapping[str, str]) -> Resolved:
+def resolve(project: Project, image: str, profile: Profile, runtime: Mapping[str, str],
+            files: Mapping | None = None) -> Resolved:
+    """`files`: the repository files the workloads mount, as `repofiles.read` gives them (None: not read,
+    for the day-two commands, which build nothing)."""
     vols = derive.volumes(project, profile)
     data_cm = derive.runtime_configmap(project, runtime)
-    workloads = tuple(_workload(project, profile, vols, data_cm, name, spec)
+    file_cms = repofiles.configmaps(project.project.name, files or {})
+    workloads = tuple(_workload(project, profile, vols, data_cm, file_cms, image, name, spec)
                       for name, spec in project.workloads.items())
-    return Resolved(project, profile, image, workloads, vols, derive.datasets(project, profile, vols), data_cm)
+    return Resolved(project, profile, image, workloads, vols, derive.datasets(project, profile, vols), data_cm,
+                    file_cms, derive.values_configmap(project))
 
 
-def _workload(project: Project, profile: Profile, vols, data_cm, name: str, spec) -> ResolvedWorkload:
+def _workload(project: Project, profile: Profile, vols, data_cm, file_cms, image: str, name: str,
+              spec) -> ResolvedWorkload:
     pod: dict = {}
     origin: dict = {}
     for layer, loc in ((project.defaults, ("defaults",)), (spec, ("workloads", name))):
@@ -85,6 +95,8 @@ def _workload(project: Project, profile: Profile, vols, data_cm, name: str, spec
     wrap, wrap_env, target = derive.outputs_wrap(profile, vols, outputs, loc + ("outputs", "to"),
                                                  "/{sweep_point_key}" if sweeping else "")
     extra = [target] if target else []
+    if outputs is not None and outputs.s3cfg and not outputs.volume_target:
+        extra.append(derive.s3cfg_mount(outputs.credentials, outputs.s3cfg, loc + ("outputs", "s3cfg")))
     if outputs and data_cm:
         extra.append(derive.Mount(derive.DATA_VOLUME, derive.DATA_MOUNT, loc + ("outputs",),
                                   {"configMap": {"name": data_cm[0]}}, True))
@@ -97,7 +109,11 @@ def _workload(project: Project, profile: Profile, vols, data_cm, name: str, spec
             extra.append(derive.Mount("sweep", derive.launcher.MOUNT, loc + ("sweep",),
                                       {"configMap": {"name": sweep_cm, "defaultMode": 0o555}}, True))
     at = lambda field: origin.get(field, loc)  # noqa: E731
-    mounts = derive.mounts(pod, at, vols, project.code, extra)
+    code, code_loc = project.code, ("code",)
+    if spec.code is not None:  # the workload's own code, or `false`: none
+        code, code_loc = (spec.code or None), loc + ("code",)
+    mounts = derive.mounts(pod, at, vols, code, extra, file_cms, code_loc)
     return ResolvedWorkload(name, spec, MappingProxyType(pod), MappingProxyType(origin),
                             derive.gpu_resource(pod, profile), derive.resources(pod), mounts, tuple(wrap),
-                            tuple(wrap_env), sweep, sweep_data, sweep_cm)
+                            tuple(wrap_env), sweep, sweep_data, sweep_cm, spec.image or image, code,
+                            derive.setup_steps(pod, at))

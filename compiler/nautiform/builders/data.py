@@ -8,7 +8,7 @@ Names, paths and the ConfigMap's content are derived once in derive.py.
 """
 from __future__ import annotations
 
-from .. import derive
+from .. import derive, quantity
 from ..names import labels, object_name
 from ..resolve import Resolved, ResolvedWorkload
 from . import identity
@@ -20,10 +20,17 @@ _FETCH = {"cpu": "2", "memory": "4Gi"}
 _SCRIPT_MOUNT = {"name": derive.DATA_VOLUME, "mountPath": derive.DATA_MOUNT, "readOnly": True}
 
 
-def _source_env(r: Resolved, name: str) -> list:
-    src = r.project.datasets[name].source
-    body = getattr(src, src.kind)
-    return derive.secret_env(src.kind, getattr(body, "credentials", None) or getattr(body, "token", None))
+def _access(r: Resolved, name: str) -> tuple[list, derive.Mount | None]:
+    """(env, s3cfg mount or None) for fetching dataset `name`'s source."""
+    return derive.source_access(r.project.datasets[name].source, ("datasets", name, "source"))
+
+
+def _with_access(container: dict, volumes: dict, env: list, mount) -> None:
+    if env:
+        container["env"] = env
+    if mount is not None:
+        container["volumeMounts"].append({"name": mount.name, "mountPath": mount.path, "readOnly": True})
+        volumes[mount.name] = mount.source
 
 
 def configmap(r: Resolved) -> Manifest | None:
@@ -44,19 +51,24 @@ def data_jobs(r: Resolved, image: str) -> list[Manifest]:
         if ds.volume is None or ds.pushed:
             continue  # scratch, an unknown volume (lint's unknown-volume), or filled by `nautiform data push`
         target = f"/mnt/{ds.volume.name}"
-        container = {"name": "fetch", "image": image,
+        job = r.project.datasets[ds.name].job
+        size = dict(_FETCH)
+        for key in ("cpu", "memory"):
+            if job is not None and getattr(job, key) is not None:
+                size[key] = quantity.render(getattr(job, key))
+        container = {"name": "fetch", "image": (job.image if job and job.image else image),
                      "command": ["python3", derive.DATA_SCRIPT, "fetch", ds.spec,
                                  "--dest", f"{target}/{ds.dest}"],
-                     "resources": {"requests": dict(_FETCH), "limits": dict(_FETCH)},
+                     "resources": {"requests": dict(size), "limits": dict(size)},
                      "volumeMounts": [dict(_SCRIPT_MOUNT), {"name": "target", "mountPath": target}]}
-        env = _source_env(r, ds.name)
-        if env:
-            container["env"] = env
+        volumes = {derive.DATA_VOLUME: {"configMap": {"name": r.data_cm[0]}},
+                   "target": {"persistentVolumeClaim": {"claimName": ds.volume.claim}}}
+        _with_access(container, volumes, *_access(r, ds.name))
         pod = {"restartPolicy": "Never", "containers": [container],
-               "volumes": [{"name": derive.DATA_VOLUME, "configMap": {"name": r.data_cm[0]}},
-                           {"name": "target", "persistentVolumeClaim": {"claimName": ds.volume.claim}}]}
+               "volumes": [{"name": n, **volumes[n]} for n in sorted(volumes)]}
         workload = f"dataset-{ds.name}"
-        spec = {"backoffLimit": 3, "ttlSecondsAfterFinished": 7 * 86400,
+        ttl = job.ttl_after_finished if job is not None and job.ttl_after_finished else 7 * 86400
+        spec = {"backoffLimit": 3, "ttlSecondsAfterFinished": ttl,
                 "template": {"metadata": {"labels": labels(r.name, r.project.project.owner, workload)}, "spec": pod}}
         parts = identity.inputs(pod, list(container["command"]), {r.data_cm[0]})
         meta = {"name": object_name(r.name, "data", ds.name, suffix=identity.identity(parts)[:8]),
@@ -68,13 +80,14 @@ def data_jobs(r: Resolved, image: str) -> list[Manifest]:
     return out
 
 
-def pod_extras(r: Resolved, w: ResolvedWorkload, image: str) -> tuple[list, list]:
-    """(init containers, env) that the datasets listed by `w` add to its pod. A dataset that cannot work
-    here (unknown, volume not mounted, no scratch) is skipped: lint reports it."""
+def pod_extras(r: Resolved, w: ResolvedWorkload, image: str) -> tuple[list, list, dict]:
+    """(init containers, env, pod volumes) that the datasets listed by `w` add to its pod. A dataset that
+    cannot work here (unknown, volume not mounted, no scratch) is skipped: lint reports it."""
     init: list = []
     env: list = []
+    volumes: dict = {}
     if r.data_cm is None:
-        return init, env
+        return init, env, volumes
     by_name = {m.name: m for m in w.mounts}
     for name in w.pod.get("datasets") or []:
         ds = r.datasets.get(name)
@@ -87,19 +100,18 @@ def pod_extras(r: Resolved, w: ResolvedWorkload, image: str) -> tuple[list, list
             dest = f"{mount.path}/{ds.dest}"
             command = ["python3", derive.DATA_SCRIPT, "wait", ds.spec, "--dest", dest,
                        "--timeout", str(WAIT_TIMEOUT)]
-            extra: list = []
+            access: tuple = ([], None)
         else:
             mount = by_name.get("scratch")
             if mount is None:
                 continue
             dest = f"{mount.path}/{ds.dest}"
             command = ["python3", derive.DATA_SCRIPT, "fetch", ds.spec, "--dest", dest]
-            extra = _source_env(r, name)
+            access = _access(r, name)
         container = {"name": f"{ds.verb}-{name}"[:63], "image": image, "command": command,
                      "resources": {"requests": dict(_ONE), "limits": dict(_ONE)},
                      "volumeMounts": [dict(_SCRIPT_MOUNT), {"name": mount.name, "mountPath": mount.path}]}
-        if extra:
-            container["env"] = extra
+        _with_access(container, volumes, *access)
         init.append(container)
         env.append({"name": ds.env, "value": dest})
-    return init, env
+    return init, env, volumes

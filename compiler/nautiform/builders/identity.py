@@ -2,11 +2,14 @@
 
 A Job's or Pod's name ends in this hash, and `apply` leaves a live object of the same name alone,
 so a run starts again only when one of its own inputs changed: its image, command (with the outputs
-wrapper), resources, placement, environment and secret references, mounts, the datasets it reads,
-its code. Not: other workloads, datasets it does not use, nautiform's version, the runtime's bytes
-(the shared runtime ConfigMap's name is replaced by a constant before hashing), labels, TTLs,
-deadlines, retry counts, a sweep's parallelism or its list of points (points are identified one by
-one: points.py), or comments.
+wrapper) and working directory, resources, placement (required and preferred), environment and secret,
+field and value references (not the values: they are filled at apply time), mounts (a repository file's
+content is in its ConfigMap's name), the datasets it reads, its code, each setup step, its security
+context, a job's number of replicas, and a `pod:`/`container:` patch. Not: other workloads, datasets it
+does not use, nautiform's version, the runtime's bytes (the shared runtime ConfigMap's name is replaced
+by a constant before hashing), labels, annotations, imagePullPolicy, restartPolicy, TTLs, deadlines,
+retry counts, a sweep's parallelism or its list of points (points are identified one by one:
+points.py), or comments.
 
 Each input's own short hash is recorded in the annotation `nautiform.io/inputs`, so `plan` can say
 which one changed ("command changed", "dataset horse2zebra changed") when a run is replaced.
@@ -35,7 +38,8 @@ def inputs(pod: dict, command: list, shared: set[str], extra: dict | None = None
     """Per-input hashes of a rendered pod spec. `command`: what the user's program runs (with the outputs
     wrapper; for a sweep, its command before the launcher); `shared`: ConfigMap names to ignore."""
     main = pod["containers"][0]
-    init = {c["name"]: c for c in pod.get("initContainers") or []}
+    # how an image is pulled changes nothing it computes (issue 14: imagePullPolicy is not an input)
+    init = {c["name"]: {k: v for k, v in c.items() if k != "imagePullPolicy"} for c in pod.get("initContainers") or []}
     parts = {
         "image": main.get("image"),
         "command": [command, main.get("workingDir")],
@@ -45,10 +49,13 @@ def inputs(pod: dict, command: list, shared: set[str], extra: dict | None = None
         "env": [e for e in main.get("env") or [] if e["name"] != "NAUTIFORM_POINTS"],
         "mounts": [main.get("volumeMounts"), pod.get("volumes")],
     }
+    if pod.get("securityContext"):
+        parts["security"] = pod["securityContext"]
     if "checkout" in init:
         parts["code"] = init.pop("checkout")
     for name, container in init.items():
-        parts[f"dataset:{name.split('-', 1)[-1]}"] = container
+        kind = "setup" if name.startswith("setup-") else "dataset"  # builders/pod.py: setup-NAME; wait-/stage-
+        parts[f"{kind}:{name.split('-', 1)[-1]}"] = container
     parts.update(extra or {})
     return {key: digest(_normalised(value, shared)) for key, value in parts.items() if value not in (None, [], {})}
 

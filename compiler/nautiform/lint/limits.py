@@ -11,7 +11,7 @@ limit needs a request (rule limit-without-request; scratch counts as one).
 from __future__ import annotations
 
 from .. import quantity
-from ..derive import RESOURCE_KEYS, render_quantity
+from ..derive import RESOURCE_KEYS, local_disk, render_quantity
 from ..errors import diag
 
 
@@ -53,7 +53,7 @@ def _show(w, field: str, q, given=None) -> str:
     if res.scratch is None:
         written = getattr(given, field) if given is not None else w.pod.get(field)
         return str(written)
-    return f"{render_quantity(q)} (with scratch {w.pod['scratch'].size})"
+    return f"{render_quantity(q)} (with {local_disk(w.pod)[1]})"
 
 
 def _cap(request, ratio, field: str, scratch) -> str:

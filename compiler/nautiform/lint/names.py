@@ -9,7 +9,10 @@ valid DNS-1123 labels of at most 63 characters; what is left is names that meet:
 - a volume's `existing_claim` that is the name of a claim nautiform creates for another volume;
 - one environment variable set twice in a pod: by `env` and `secret_env`, or by a sweep
   parameter (`lr` is exported as `LR` by the sweep launcher, over any `env: {LR: ...}`);
-- two `secret_files` entries of one secret in a pod (one volume name, `secret-<secret>`).
+- two `secret_files` entries of one secret in a pod (one volume name, `secret-<secret>`);
+- one environment variable set by `field_env` or `value_env` and another env setting, or `REPLICA`,
+  `REPLICAS` set by hand in a job with `replicas`;
+- two setup steps of one name (one init container per name).
 
 Rule name-format: values the API server checks as names, which the file's types cannot
 (pkg/apis/core/validation): a priority or storage class is a DNS-1123 subdomain, a secret key
@@ -43,7 +46,7 @@ def check(r, manifests) -> list:
     for name, vol in r.project.volumes.items():
         out += _format(("volumes", name, "storage_class"), vol.storage_class, "a DNS-1123 subdomain")
     for w in r.workloads:
-        out += _env(w) + _secret_files(w) + _pod_formats(w)
+        out += _env(w) + _secret_files(w) + _pod_formats(w) + _setup(w)
     return out
 
 
@@ -103,18 +106,29 @@ def _claims(r) -> list:
     return out
 
 
+ENV_KINDS = ("env", "secret_env", "field_env", "value_env")
+
+
 def _env(w) -> list:
     out = []
-    plain, secret = w.pod.get("env") or {}, w.pod.get("secret_env") or {}
-    for name in sorted(set(plain) & set(secret)):
-        out.append(diag(CODE, w.origin[f"secret_env.{name}"], f"environment variable {name} is set by both "
-                        f"{dotted(w.origin['env.' + name])} and {dotted(w.origin['secret_env.' + name])}",
-                        "keep one of them"))
+    sets = {kind: w.pod.get(kind) or {} for kind in ENV_KINDS}
+    for i, first in enumerate(ENV_KINDS):
+        for second in ENV_KINDS[i + 1:]:
+            for name in sorted(set(sets[first]) & set(sets[second])):
+                out.append(diag(CODE, w.origin[f"{second}.{name}"], f"environment variable {name} is set by both "
+                                f"{dotted(w.origin[first + '.' + name])} and "
+                                f"{dotted(w.origin[second + '.' + name])}", "keep one of them"))
+    if getattr(w.spec, "replicas", None) and w.kind == "job":
+        for kind, values in sets.items():
+            for name in sorted({"REPLICA", "REPLICAS"} & set(values)):
+                out.append(diag(CODE, w.origin[f"{kind}.{name}"], f"environment variable {name} is set by "
+                                f"{dotted(w.origin[kind + '.' + name])} and by nautiform for `replicas`, which wins",
+                                "rename yours"))
     sweep = getattr(w.spec, "sweep", None)
     if sweep is not None:
         for param in _params(sweep):
             name = env_name(param)
-            for kind, values in (("env", plain), ("secret_env", secret)):
+            for kind, values in sets.items():
                 if name in values:
                     out.append(diag(CODE, w.origin[f"{kind}.{name}"], f"environment variable {name} is set by "
                                     f"{dotted(w.origin[kind + '.' + name])} and by the sweep parameter {param!r} "
@@ -131,6 +145,18 @@ def _params(sweep) -> list:
     if sweep.points is not None:
         return list(dict.fromkeys(p for point in sweep.points for p in point))
     return list(sweep.random.params)
+
+
+def _setup(w) -> list:
+    out: list = []
+    seen: dict = {}
+    for s in w.setup:
+        if s.container in seen:
+            out.append(diag(CODE, s.loc + ("name",), f"setup steps {dotted(seen[s.container])} and {dotted(s.loc)} "
+                            f"are both named {s.step.name!r}; a pod has one container per name", _HINT))
+        else:
+            seen[s.container] = s.loc
+    return out
 
 
 def _secret_files(w) -> list:

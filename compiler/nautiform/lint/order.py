@@ -4,6 +4,7 @@
 - after-cycle: workloads that wait for each other, directly or through others: none would ever start.
 - after-interactive: a run waits for an interactive pod, which never "finishes" (it sleeps until its
   deadline, and its end is not a success).
+- after-service: a run waits for a service, which runs until it is removed (issue 14).
 """
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ def check(r, manifests) -> list:
             elif by_name[name].kind == "interactive":
                 out.append(diag("after-interactive", loc, f"{name!r} is an interactive pod: it never finishes, so "
                                 f"{w.name!r} would never start", "wait for a job or sweep instead"))
+            elif by_name[name].kind == "service":
+                out.append(diag("after-service", loc, f"{name!r} is a service: it runs until it is removed, so "
+                                f"{w.name!r} would never start", "wait for a job or sweep instead; a service is "
+                                "there once it is deployed"))
     for cycle in _cycles(by_name):
         first = by_name[cycle[0]]
         index = list(first.spec.after).index(cycle[1 % len(cycle)])

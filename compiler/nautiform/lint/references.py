@@ -5,8 +5,9 @@ dataset needs must be there. Without them the build would mount a volume or read
 - unknown-dataset: a workload lists a dataset not declared under `datasets`.
 - dataset-mount: a workload reads a volume dataset but does not mount its volume.
 - dataset-scratch: a workload reads a scratch dataset but has no `scratch`.
-- s3-credentials: an S3 source needs a Secret or `anonymous: true`.
+- s3-credentials: an S3 (or GCS) source needs a Secret or `anonymous: true`.
 - s3-endpoint: an S3 source without `endpoint` on a profile that has none.
+- unknown-value: `value_env` names a value not declared under `values`.
 """
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ def check(r, manifests) -> list:
             out.append(diag("unknown-volume", loc + ("volume",), f"dataset {name!r} goes to volume "
                             f"{ds.volume!r}, which is not declared under `volumes`", declared))
         s3 = ds.source.s3
+        gcs = ds.source.gcs
+        if gcs and not gcs.anonymous and not gcs.credentials:
+            out.append(diag("s3-credentials", loc + ("source", "gcs"), "a GCS source needs `credentials` (a Secret "
+                            "with an HMAC key) or `anonymous: true`",
+                            "create an HMAC key for a service account (Cloud Storage > Settings > Interoperability), "
+                            "then kubectl create secret generic gcs-hmac --from-literal=AWS_ACCESS_KEY_ID=... "
+                            "--from-literal=AWS_SECRET_ACCESS_KEY=..."))
         if s3 and not s3.endpoint and not r.profile.s3_endpoint():
             out.append(diag("s3-endpoint", loc + ("source", "s3"), f"profile {r.profile.name} has no S3 endpoint",
                             "set source.s3.endpoint"))
@@ -40,6 +48,12 @@ def check(r, manifests) -> list:
             out.append(diag("unknown-volume", w.loc + ("outputs", "to"), f"outputs go to volume "
                             f"{outputs.volume_target[0]!r}, which is not declared under `volumes`", declared))
         out += _datasets(r, w)
+        for env, value in sorted((w.pod.get("value_env") or {}).items()):
+            if value not in r.project.values:
+                out.append(diag("unknown-value", w.origin.get(f"value_env.{env}", w.at("value_env")), f"value "
+                                f"{value!r} is not declared under `values`", f"declared: "
+                                f"{', '.join(r.project.values) or 'none'}; add `values: {{{value}: {{}}}}`",
+                                workload=w.name))
     return out
 
 

@@ -3,7 +3,8 @@
 NRP bans users who run a Job with `sleep infinity` "or equivalent (script ending
 with sleep)" (nrp-facts §1): an idle Job holds GPUs nobody uses. Following a file
 for ever (`tail -f FILE`, `tail -F`, `tail --follow`) is the same idling. Use
-`kind: interactive` for a pod to log into (when it fits the interactive caps).
+`kind: interactive` for a pod to log into (when it fits the interactive caps). A setup step of a job or
+sweep that sleeps is the same: the main container never starts, and the pod holds its GPUs meanwhile.
 """
 from __future__ import annotations
 
@@ -29,6 +30,11 @@ def check(r, manifests) -> list:
                 hint += ", or use `kind: interactive` for a pod to log into"
             out.append(diag("nrp-sleep", w.loc + ("command",), f"this {w.kind}'s command ends by sleeping; "
                             f"{r.profile.name} bans namespaces whose Jobs sleep", hint))
+        for s in w.setup if w.kind in ("job", "sweep") else ():
+            if ends_idle(s.step.command):
+                out.append(diag("nrp-sleep", s.loc + ("command",), f"setup step {s.step.name!r} ends by sleeping: "
+                                f"the main container would never start, and {r.profile.name} bans namespaces whose "
+                                "Jobs sleep", "end the step when its work is done", workload=w.name))
     return out
 
 

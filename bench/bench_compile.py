@@ -45,8 +45,8 @@ def sweep_project(kind: str, points: int) -> str:
         sweep, command = "grid: " + json.dumps(axes), '[python, train.py, "{lr}", "{seed}", "{width}"]'
     else:
         sweep = (f"random: {{seed: 1, samples: {points}, params: {{seed: {{randint: [0, 999]}}, "
-                 f"opt: {{choice: [adam, sgd]}}}}}}")
-        command = '[python, train.py, "{seed}", "{opt}"]'
+                 f"opt: {{choice: [adam, sgd]}}, lr: {{loguniform: [0.00001, 0.1]}}}}}}")
+        command = '[python, train.py, "{seed}", "{opt}", "{lr}"]'
     return f"""version: 1
 project: {{name: bench, namespace: lab}}
 image: {{ref: "python:3.11"}}

@@ -18,6 +18,7 @@ FOR_ACTION = {
     "recreate": [("delete", "pods"), ("watch", "pods"), ("create", "pods"), ("patch", "pods")],
     "prune": [("delete", r) for r in ("configmaps", "jobs.batch", "pods")],
     "release": [("patch", "persistentvolumeclaims")],
+    "patch": [("patch", "jobs.batch")],
 }
 # The gate (builders/gate.py): apply creates its account, Role and binding, and may only grant what it
 # holds itself (RBAC's escalation check): reading and unsuspending Jobs, creating pods, two ConfigMaps.

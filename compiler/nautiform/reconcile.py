@@ -20,7 +20,7 @@ from .owner import PROJECT_LABEL, REPO, WORKLOAD_LABEL, adopt_command, is_top_le
 Action = namedtuple("Action", "verb kind name reason body", defaults=("", None))
 # verbs: create update unchanged keep skip hold recreate prune keep-pvc release refuse ignore
 SHORT = {"PersistentVolumeClaim": "pvc", "ConfigMap": "configmap", "Job": "job", "Pod": "pod",
-         "ServiceAccount": "serviceaccount", "Role": "role", "RoleBinding": "rolebinding"}
+         "ServiceAccount": "serviceaccount", "Role": "role", "RoleBinding": "rolebinding", "Service": "service"}
 CHANGES = ("create", "update", "patch", "recreate", "prune", "release")
 
 

@@ -6,9 +6,9 @@ from collections import namedtuple
 from ..manifests import Named
 
 # Install order: what others depend on first (helm's idea of a fixed kind order).
-KIND_ORDER = ("PersistentVolumeClaim", "ConfigMap", "ServiceAccount", "Role", "RoleBinding", "Pod", "Job")
+KIND_ORDER = ("PersistentVolumeClaim", "ConfigMap", "ServiceAccount", "Role", "RoleBinding", "Service", "Pod", "Job")
 FILE_PREFIX = {"PersistentVolumeClaim": "pvc", "ConfigMap": "configmap", "ServiceAccount": "serviceaccount",
-               "Role": "role", "RoleBinding": "rolebinding", "Pod": "pod", "Job": "job"}
+               "Role": "role", "RoleBinding": "rolebinding", "Service": "service", "Pod": "pod", "Job": "job"}
 
 
 class Manifest(namedtuple("Manifest", "body loc stem"), Named):  # a named tuple: no dataclass to build at start

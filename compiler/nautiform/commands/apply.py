@@ -20,8 +20,8 @@ from ..writer import read_tree
 from . import show
 
 BUSY = 4  # another apply of the project holds its lease; nothing was changed
-_ORDER = {"PersistentVolumeClaim": 0, "ConfigMap": 1, "ServiceAccount": 1, "Role": 1, "RoleBinding": 1, "Pod": 2,
-          "Job": 2}
+_ORDER = {"PersistentVolumeClaim": 0, "ConfigMap": 1, "ServiceAccount": 1, "Role": 1, "RoleBinding": 1, "Service": 1,
+          "Pod": 2, "Job": 2}
 
 
 def load(out: Path):

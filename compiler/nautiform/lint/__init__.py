@@ -6,10 +6,10 @@ simply has no such rule.
 """
 from __future__ import annotations
 
-from . import (capacity, gpu, interactive, limits, mounts, names, order, placement, references, requests, secrets,
+from . import (capacity, gpu, interactive, limits, mounts, multinode, names, order, placement, references, requests, secrets,
                sleep, storage, sweeps, text)
 
-RULES = (references.check, order.check, mounts.check, sweeps.check, limits.check, requests.check, interactive.check, sleep.check,
+RULES = (references.check, order.check, multinode.check, mounts.check, sweeps.check, limits.check, requests.check, interactive.check, sleep.check,
          gpu.check, placement.check, storage.check, capacity.check, names.check, secrets.check, text.check)
 
 

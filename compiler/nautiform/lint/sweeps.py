@@ -23,6 +23,9 @@ def check(r, manifests) -> list:
         if w.kind != "sweep":
             continue
         loc = w.loc + ("sweep",)
+        if w.spec.sweep.search is not None:
+            out += _search_placeholders(w)
+            continue
         for i, p in missing_in_points(w.spec.sweep):
             out.append(diag("sweep-point", loc + ("points", i), f"point {i} has no value for {p!r}",
                             "give every point the same parameters"))
@@ -82,3 +85,10 @@ def _duplicates(w, loc: tuple, keys: list[str]) -> list:
                             "list each value once"))
             break
     return out
+
+
+def _search_placeholders(w) -> list:
+    known = set(w.spec.sweep.search.params)
+    return [diag("sweep-placeholder", w.loc + ("command",), f"the command uses {{{ph}}}, which is not a searched "
+                 "parameter", f"parameters: {', '.join(sorted(known))}; write {{{{ and }}}} for literal braces")
+            for word in w.spec.command for ph in launcher.placeholders(word) if ph not in known]

@@ -44,8 +44,9 @@ def sweep_project(kind: str, points: int) -> str:
                 "width": [64 * (i + 1) for i in range(c)]}
         sweep, command = "grid: " + json.dumps(axes), '[python, train.py, "{lr}", "{seed}", "{width}"]'
     else:
-        sweep = (f"random: {{seed: 1, samples: {points}, params: {{seed: {{randint: [0, 999]}}, "
-                 f"opt: {{choice: [adam, sgd]}}}}}}")
+        # points are distinct (issue 13): a space of 2,000,000, whose 100,000 draws still fit a ConfigMap
+        sweep = (f"random: {{seed: 1, samples: {points}, params: {{seed: {{randint: [0, 999999]}}, "
+                 f"opt: {{choice: [a, b]}}}}}}")
         command = '[python, train.py, "{seed}", "{opt}"]'
     return f"""version: 1
 project: {{name: bench, namespace: lab}}

@@ -119,7 +119,7 @@ def test_tagged_union_picks_the_record_by_kind():
 
 def test_sweep_spec_needs_exactly_one_mode():
     assert problems({"grid": {"lr": [1]}, "random": {"seed": 1, "samples": 2, "params": {"x": {"randint": [0, 3]}}}},
-                    SweepSpec) == [((), "choice", "sweep needs exactly one of `grid`, `points`, `random`; found 2")]
+                    SweepSpec) == [((), "choice", "sweep needs exactly one of `grid`, `points`, `random`, `search`; found 2")]
 
 
 SCHEMA = json.loads((ROOT / "schemas" / "project.schema.json").read_text())

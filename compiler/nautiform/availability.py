@@ -6,7 +6,7 @@ None, printed "?", and the verdict says "fits when free" rather than guessing.
 """
 from __future__ import annotations
 
-from .nodefit import BLOCKING, fits, gpu_request, requests, show, taint_text
+from .nodefit import BLOCKING, fits, gpu_request, requests, show, taint_text, wanted
 from .scheduling import no_node, needs
 
 
@@ -74,6 +74,42 @@ def verdict(pod_spec: dict, inv, parallel: int = 1) -> dict:
     if parallel > 1:
         detail += f", for {min(slots, parallel)} of its {parallel} parallel pods"
     return {**out, "verdict": "fits now", "detail": detail}
+
+
+def nodes_of(pod_spec: dict) -> int:
+    """The node count of a multi-node run (its PET_NNODES), 1 for anything else."""
+    env = {e["name"]: e.get("value") for e in pod_spec["containers"][0].get("env") or []}
+    return int(env.get("PET_NNODES") or 1)
+
+
+def multinode_verdict(pod_spec: dict, inv, nodes: int) -> dict:
+    """Like `verdict`, for N ranks that must sit on N distinct nodes of one region (issue 17)."""
+    from .multinode import need as needs_text
+
+    resource, count = gpu_request(pod_spec)
+    products = wanted(pod_spec, "nvidia.com/gpu.product")
+    product = products[0] if products else None
+    head = needs_text(nodes, count, product)
+    roomy = [f for f in fits(pod_spec, inv.nodes) if f.usable and not f.short]
+    by_region: dict[str, list] = {}
+    for f in roomy:
+        by_region.setdefault(f.node.labels.get("topology.kubernetes.io/region", "?"), []).append(f)
+    most = max((len(v) for v in by_region.values()), default=0)
+    out = {"needs": head, "nodes_large_enough": len(roomy)}
+    if most < nodes:
+        return {**out, "verdict": "never fits", "detail": f"{head}; the most large-enough nodes in one region is "
+                f"{most}"}
+    if inv.free is None or any(f.node.name not in inv.free for f in roomy):
+        return {**out, "verdict": "fits when free", "detail": f"{head}: {most} nodes in one region are large enough; "
+                "how much is free on them cannot be known from this account"}
+    need = requests(pod_spec)
+    keys = [k for k in need if k in ("cpu", "memory", resource)]
+    free_by = {r: sum(1 for f in v if _slots(inv.free[f.node.name], need, keys) > 0) for r, v in by_region.items()}
+    best = max(free_by.items(), key=lambda kv: kv[1])
+    if best[1] >= nodes:
+        return {**out, "verdict": "fits now", "detail": f"{head}: fits now in {best[0]} ({best[1]} nodes with room)"}
+    return {**out, "verdict": "must queue", "detail": f"{head}; fits now: no (at most {best[1]} nodes with room in one "
+            "region)"}
 
 
 def _slots(free: dict, need: dict, keys: list) -> int:

@@ -102,14 +102,20 @@ def runtime_spec(project, profile, name: str, endpoint_key: str = "inside") -> d
 
 
 def runtime_configmap(project, runtime: Mapping[str, str]) -> tuple[str, dict] | None:
-    """(name, data) of the ConfigMap shipping nautiform's runtime (data, gate) into pods, or None when no
-    pod needs it. It holds code only: a dataset's spec travels on its containers' command lines, so a new
-    dataset or a new nautiform renames this ConfigMap and nothing else (issue 13)."""
-    waits = any(getattr(w, "after", None) for w in project.workloads.values())
-    if not project.datasets and not waits and not any(getattr(w, "outputs", None)
-                                                      for w in project.workloads.values()):
+    """(name, data) of the ConfigMap shipping nautiform's runtime into pods, or None when no pod needs it.
+    It holds code only, and only the programs the project uses: the data runtime (datasets, outputs);
+    the gate (a run that waits for another: a volume dataset's data Job, `after:`); the search driver
+    (which reuses the gate's API client). A dataset's spec travels on its containers' command lines, so a
+    new dataset or a new nautiform renames this ConfigMap and nothing else (issue 13)."""
+    workloads = project.workloads.values()
+    searches = any(w.kind == "sweep" and w.sweep.search is not None for w in workloads)
+    waits = any(getattr(w, "after", None) for w in workloads) or any(
+        ds.volume is not None and ds.source.push is None for ds in project.datasets.values())
+    if not (project.datasets or waits or searches or any(getattr(w, "outputs", None) for w in workloads)):
         return None
-    data = dict(sorted(runtime.items()))
+    wanted = {"nautiform_data.py"} | ({"nautiform_gate.py"} if waits or searches else set()) | \
+        ({"nautiform_search.py"} if searches else set())
+    data = {name: text for name, text in sorted(runtime.items()) if name in wanted}
     return object_name(project.project.name, "nautiform-runtime", suffix=digest(data)), data
 
 

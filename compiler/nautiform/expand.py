@@ -15,6 +15,7 @@ from .model import SweepSpec
 # Indexed Jobs beyond 100,000 completions lose per-index backoff and are soft-limited
 # by the API server (pkg/apis/batch/validation: completionsSoftLimit).
 MAX_POINTS = 100_000
+REDRAWS = 50  # tries for a random point not drawn before
 
 
 class Sweep(namedtuple("Sweep", "mode params columns size")):  # a named tuple: no dataclass to build at start
@@ -58,11 +59,18 @@ def expand(spec: SweepSpec) -> Sweep:
 
     rng = random.Random(rnd.seed)
     params = tuple(rnd.params)
-    draws: dict[str, list] = {p: [] for p in params}
+    rows: list[tuple] = []
+    seen: set[tuple] = set()
     for _ in range(rnd.samples):
-        for p in params:
-            draws[p].append(_draw(rng, rnd.params[p]))
-    return Sweep("table", params, {p: tuple(render_value(v) for v in draws[p]) for p in params}, rnd.samples)
+        # `samples` distinct points: a point is its values (issue 13), so a draw that repeats an earlier
+        # one is drawn again; a space too small for that keeps the repeat, and lint says so.
+        for _attempt in range(REDRAWS):
+            row = tuple(render_value(_draw(rng, rnd.params[p])) for p in params)
+            if row not in seen:
+                break
+        seen.add(row)
+        rows.append(row)
+    return Sweep("table", params, {p: tuple(r[i] for r in rows) for i, p in enumerate(params)}, rnd.samples)
 
 
 def _draw(rng, dist):  # rng: random.Random

@@ -62,6 +62,10 @@ def key_part(param: str, value: str) -> str:
     return f"{param}=h{hashlib.sha256(value.encode()).hexdigest()[:10]}"
 
 
+def _needs_key_column(sweep: Sweep, param: str) -> bool:
+    return any(not _SAFE_VALUE.match(v) for v in sweep.columns[param])
+
+
 def point_keys(sweep: Sweep) -> list[str]:
     """Every point's key, in table order (points.keys reads the same from the ConfigMap)."""
     return [",".join(key_part(p, v) for p, v in sweep.point(i).items()) for i in range(sweep.size)]
@@ -99,7 +103,11 @@ def script(sweep: Sweep, command: tuple[str, ...]) -> str:
         lines.append('SWEEP_POINT_KEY=$k')
     else:
         lines += [f'{env_name(p)}=$(pick {data_key(sweep, p)} "$i")' for p in sweep.params]
-        lines.append('SWEEP_POINT_KEY=$(pick point.table "$i")')
+        lines.append("k=")
+        for p in sweep.params:  # a value that is not path-safe has its key part written out; the rest is p=value
+            part = f'$(pick point.table.{p} "$i")' if _needs_key_column(sweep, p) else f"{p}=${{{env_name(p)}}}"
+            lines.append(f'k="${{k:+$k,}}{part}"')
+        lines.append('SWEEP_POINT_KEY=$k')
     lines.append("SWEEP_POINT=$i")
     lines.append("export " + " ".join(names + ["SWEEP_POINT", "SWEEP_POINT_KEY"]))
     shown = " ".join(f"{n}=${{{n}}}" for n in names)
@@ -110,12 +118,14 @@ def script(sweep: Sweep, command: tuple[str, ...]) -> str:
 
 def data(sweep: Sweep, command: tuple[str, ...]) -> dict:
     out = {data_key(sweep, p): "\n".join(sweep.columns[p]) + "\n" for p in sweep.params}
-    # Point keys sit under `point.`, apart from the parameters' own `grid.*` / `table.*` files.
-    if sweep.mode == "grid":
-        out["point.order"] = " ".join(sweep.params) + "\n"
-        for p in sweep.params:
+    # Point keys sit under `point.`, apart from the parameters' own `grid.*` / `table.*` files. A table's
+    # key parts are written out only for parameters with values that are not path-safe: a 100,000-point
+    # random sweep of numbers must still fit its ConfigMap.
+    out["point.order"] = " ".join(sweep.params) + "\n"
+    for p in sweep.params:
+        if sweep.mode == "grid":
             out[f"point.grid.{p}"] = "\n".join(key_part(p, v) for v in sweep.columns[p]) + "\n"
-    else:
-        out["point.table"] = "\n".join(point_keys(sweep)) + "\n"
+        elif _needs_key_column(sweep, p):
+            out[f"point.table.{p}"] = "\n".join(key_part(p, v) for v in sweep.columns[p]) + "\n"
     out["run.sh"] = script(sweep, command)
     return out

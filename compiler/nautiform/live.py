@@ -6,17 +6,19 @@ from . import ledger as ledgers
 from .owner import PROJECT_LABEL, REPO
 from .reconcile import Snapshot
 
-_RBAC = ("ServiceAccount", "Role", "RoleBinding")  # the gate's: listed only by projects that have one
-KINDS = ("jobs.batch,pods,configmaps,persistentvolumeclaims,serviceaccounts,roles.rbac.authorization.k8s.io,"
-         "rolebindings.rbac.authorization.k8s.io")
+# Listed only by projects that declare them (the gate's and a search driver's account; a multi-node run's
+# Service), so a deploy account needs those permissions only where they are used.
+_EXTRA = {"ServiceAccount": "serviceaccounts", "Role": "roles.rbac.authorization.k8s.io",
+          "RoleBinding": "rolebindings.rbac.authorization.k8s.io", "Service": "services"}
+KINDS = "jobs.batch,pods,configmaps,persistentvolumeclaims"
 _REF = {"Job": "job.batch", "Pod": "pod", "ConfigMap": "configmap", "PersistentVolumeClaim": "persistentvolumeclaim",
         "ServiceAccount": "serviceaccount", "Role": "role.rbac.authorization.k8s.io",
-        "RoleBinding": "rolebinding.rbac.authorization.k8s.io"}
+        "RoleBinding": "rolebinding.rbac.authorization.k8s.io", "Service": "service"}
 
 
 def snapshot(tree, repo: str) -> Snapshot:
     ns, project = tree.namespace, tree.project
-    kinds = KINDS if any(o.kind in _RBAC for o in tree.objs) else KINDS.split(",serviceaccounts")[0]
+    kinds = ",".join([KINDS] + sorted({_EXTRA[o.kind] for o in tree.objs if o.kind in _EXTRA}))
     labelled = kube.get(ns, kinds, f"{PROJECT_LABEL}={project}")
     have = {(o["kind"], o["metadata"]["name"]) for o in labelled}
     missing = [f"{_REF[o.kind]}/{o.name}" for o in tree.objs if (o.kind, o.name) not in have]

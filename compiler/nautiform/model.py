@@ -279,6 +279,7 @@ class WorkloadBase(PodSettings):
 
 class Interactive(WorkloadBase):
     kind = required(OneOf("interactive"))
+    nodes = optional(Int(ge=1), None, "Not for an interactive pod (lint: nodes-kind); a multi-node run is a job.")
     command = optional(Command, ("sleep", "infinity"), "Default: sleep until deleted.")
     deadline = optional(Duration, 6 * 3600, "activeDeadlineSeconds; the pod is stopped after it.")
     after = optional(ListOf(DnsLabel, 1, what="after"), None, "Workloads that must finish first: this pod is "
@@ -303,6 +304,10 @@ class JobWorkload(Batch):
     kind = required(OneOf("job"))
     replicas = optional(Int(ge=1, le=100_000), None, "Run N identical pods (an Indexed Job); each gets REPLICA "
                         "(0..N-1) and REPLICAS.")
+    nodes = optional(Int(ge=1, le=64), 1, "Pods of one run, each with gpu.count GPUs, started together as "
+                     "torchrun's nodes (an Indexed Job and a headless Service); rank 0's success is the run's.")
+    same_zone = optional(Bool(), False, "Keep every node of a multi-node run in one zone, not only one region.")
+    rendezvous_timeout = optional(Duration, 600, "How long the nodes of a multi-node run wait for each other.")
 
 
 FloatRange = ListOf(Float(), 2, 2, "a range [low, high]")
@@ -332,16 +337,33 @@ class RandomSearch(Record):
                                                                    "[0.0001, 0.1]}"))
 
 
+class AdaptiveSearch(Record):
+    """Trials proposed one after another by Optuna from the results so far (runtime/nautiform_search.py)."""
+
+    sampler = optional(OneOf("tpe", "cmaes", "random"), "tpe", "How the next trial's parameters are chosen.")
+    metric = required(Str(), "The key of the result each trial writes to $NAUTIFORM_RESULT_FILE, e.g. val_loss.")
+    direction = optional(OneOf("minimize", "maximize"), "minimize")
+    trials = required(Int(ge=1, le=100_000), "The budget: trials in all.")
+    parallel = optional(Int(ge=1, le=400), 4, "Trials running at once.")
+    seed = optional(Int(ge=0, le=2**32 - 1), 0)
+    deadline = optional(Duration, None, "The study's wall-time budget; running trials are stopped after it.")
+    retries = optional(Int(ge=0, le=10), 2, "A failed trial runs again this often, with the same parameters.")
+    params = required(DictOf(ParamName, Distribution, 1, "params", "add a parameter, e.g. lr: {loguniform: "
+                                                                   "[0.0001, 0.1]}"))
+
+
 class SweepSpec(Record):
     grid = optional(DictOf(ParamName, ListOf(ParamValue, 1, what="a grid axis")))
     points = optional(ListOf(DictOf(ParamName, ParamValue), 1, what="points"))
     random = optional(RandomSearch)
+    search = optional(AdaptiveSearch, None, "An adaptive search (Optuna): a small driver proposes each trial.")
 
-    rules = (ExactlyOne("grid", "points", "random", where="sweep"),)
+    rules = (ExactlyOne("grid", "points", "random", "search", where="sweep"),)
 
 
 class SweepWorkload(Batch):
     kind = required(OneOf("sweep"))
+    nodes = optional(Int(ge=1), None, "Not supported for sweep points yet (lint: nodes-kind).")
     sweep = required(SweepSpec)
     parallelism = optional(Int(ge=1, le=100_000), 4, "Points running at once.")
     backoff_limit_per_index = optional(Int(ge=0, le=100), None, "Retries per point; other points go on when one "

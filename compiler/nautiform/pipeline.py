@@ -97,7 +97,7 @@ def _image(project, base: Path, out: Path | None, loaded) -> str:
     return f"{image.build.repository}:{context_digest(context, dockerfile, skip)}"
 
 
-RUNTIME_FILES = ("nautiform_data.py", "nautiform_gate.py")
+RUNTIME_FILES = ("nautiform_data.py", "nautiform_gate.py", "nautiform_search.py")
 
 
 def runtime_script() -> dict[str, str]:

@@ -4,8 +4,8 @@ A point is known by its *key* (its parameter values: `lr=0.001,batch=64`, or a h
 long or unusual) and a run of it by `run_id(workload identity, key)`: the same values under the
 same inputs are the same run, wherever they sit in the table. The sweep's ConfigMap (written by the
 builder, read back here from generated/ or the cluster) holds the keys next to the values the
-launcher reads: `point.grid.<param>` (one key part per axis value, `point.order` the axes) or
-`point.table` (one key per point).
+launcher reads: `point.order` (the parameters), `point.grid.<param>` (one key part per axis value) or,
+for a table, `param=value` from its values, or `point.table.<param>` where a value is not path-safe.
 
 A Job of a sweep runs a subset of the table: the pod template annotation `nautiform.io/points`
 lists table indexes compactly ("0-3,7,9-11"); the launcher maps its completion index through it.
@@ -23,17 +23,18 @@ IDENTITY = "nautiform.io/identity"    # Job/Pod annotation: the hash of its decl
 
 def keys(data: dict) -> list[str]:
     """Every point's key, in table order, from the sweep ConfigMap's data."""
-    grid = sorted((k[len("point.grid."):], v) for k, v in data.items() if k.startswith("point.grid."))
-    if "point.table" in data:
-        return data["point.table"].splitlines()
-    if not grid:
+    order = data.get("point.order", "").split()
+    if not order:
         return []
-    order = data.get("point.order", "").split() or [p for p, _ in grid]
-    axes = {p: v.splitlines() for p, v in grid}
-    out = [""]
-    for p in order:  # last axis fastest, as the launcher and expand.Sweep.point read a grid
-        out = [f"{prefix},{part}" if prefix else part for prefix in out for part in axes[p]]
-    return out
+    if f"grid.{order[0]}" in data:
+        axes = {p: data[f"point.grid.{p}"].splitlines() for p in order}
+        out = [""]
+        for p in order:  # last axis fastest, as the launcher and expand.Sweep.point read a grid
+            out = [f"{prefix},{part}" if prefix else part for prefix in out for part in axes[p]]
+        return out
+    columns = [data[f"point.table.{p}"].splitlines() if f"point.table.{p}" in data
+               else [f"{p}={v}" for v in data[f"table.{p}"].splitlines()] for p in order]
+    return [",".join(parts) for parts in zip(*columns)]
 
 
 def run_id(identity: str, key: str) -> str:

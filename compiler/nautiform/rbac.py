@@ -18,11 +18,14 @@ FOR_ACTION = {
     "recreate": [("delete", "pods"), ("watch", "pods"), ("create", "pods"), ("patch", "pods")],
     "prune": [("delete", r) for r in ("configmaps", "jobs.batch", "pods")],
     "release": [("patch", "persistentvolumeclaims")],
+    "patch": [("patch", "jobs.batch")],
 }
 # The gate (builders/gate.py): apply creates its account, Role and binding, and may only grant what it
 # holds itself (RBAC's escalation check): reading and unsuspending Jobs, creating pods, two ConfigMaps.
 GATE = [(v, r) for r in ("serviceaccounts", "roles.rbac.authorization.k8s.io", "rolebindings.rbac.authorization.k8s.io")
         for v in ("get", "list", "create", "patch", "delete")]
+# A multi-node run's headless Service (builders/workloads.py).
+SERVICE = [(v, "services") for v in ("get", "list", "create", "patch", "delete")]
 # Needed by every apply: reading the project, writing its ledger, holding its lease.
 ALWAYS = [("list", "jobs.batch"), ("list", "pods"), ("list", "configmaps"), ("list", "persistentvolumeclaims"),
           ("get", "jobs.batch"), ("get", "pods"), ("get", "persistentvolumeclaims"),  # declared objects by name
@@ -46,6 +49,8 @@ def needed(actions) -> set[tuple[str, str]]:
         out.update(FOR_ACTION.get(a.verb, []))
         if a.kind in ("ServiceAccount", "Role", "RoleBinding"):
             out.update(GATE)
+        if a.kind == "Service":
+            out.update(SERVICE)
     return out
 
 
@@ -55,7 +60,7 @@ def everything() -> set[tuple[str, str]]:
     for table in (FOR_ACTION, FOR_COMMAND):
         for pairs in table.values():
             out.update(pairs)
-    return out | set(GATE)
+    return out | set(GATE) | set(SERVICE)
 
 
 def role_rules() -> list[dict]:

@@ -20,8 +20,8 @@ from .owner import PROJECT_LABEL, REPO, WORKLOAD_LABEL, adopt_command, is_top_le
 Action = namedtuple("Action", "verb kind name reason body", defaults=("", None))
 # verbs: create update unchanged keep skip hold recreate prune keep-pvc release refuse ignore
 SHORT = {"PersistentVolumeClaim": "pvc", "ConfigMap": "configmap", "Job": "job", "Pod": "pod",
-         "ServiceAccount": "serviceaccount", "Role": "role", "RoleBinding": "rolebinding"}
-CHANGES = ("create", "update", "recreate", "prune", "release")
+         "ServiceAccount": "serviceaccount", "Role": "role", "RoleBinding": "rolebinding", "Service": "service"}
+CHANGES = ("create", "update", "patch", "recreate", "prune", "release")
 
 
 class Snapshot(namedtuple("Snapshot", "labelled named ledger other_ledgers")):
@@ -181,8 +181,16 @@ def _declared(kind: str, name: str, body: dict, live: dict | None, ledger, ledge
     return Action("update", kind, name, _update_reason(kind, body, live), body)
 
 
+# A Job's run policy that is not part of its identity and that the API server lets change in place.
+MUTABLE = ("ttlSecondsAfterFinished", "activeDeadlineSeconds")
+
+
 def _job(name: str, body: dict, live: dict | None, ledger, ledger_lost: bool) -> Action:
     if live is not None:
+        changed = {f: body["spec"].get(f) for f in MUTABLE if body["spec"].get(f) != live["spec"].get(f)}
+        if changed:
+            what = ", ".join(f"{f} {live['spec'].get(f)} -> {v}" for f, v in changed.items())
+            return Action("patch", "Job", name, f"the same run; changed in place: {what}", {"spec": changed})
         outcome = ledgers.job_outcome(live)
         return Action("keep", "Job", name, outcome[0] if outcome else _running(live))
     entry = ledger.entry(name)

@@ -91,9 +91,12 @@ def _workload(project: Project, profile: Profile, vols, data_cm, file_cms, image
             origin[field] = loc + (field,)
     loc = ("workloads", name)
     outputs = getattr(spec, "outputs", None)
-    sweeping = spec.kind == "sweep"
-    wrap, wrap_env, target = derive.outputs_wrap(profile, vols, outputs, loc + ("outputs", "to"),
-                                                 "/{sweep_point_key}" if sweeping else "")
+    searching = spec.kind == "sweep" and spec.sweep.search is not None
+    sweeping = spec.kind == "sweep" and not searching
+    # Each sweep point's outputs go under its key; each trial's under its number, which Kubernetes itself
+    # puts into the argv from the trial's SEARCH_TRIAL env ($(VAR) expansion).
+    point = "/{sweep_point_key}" if sweeping else "/trial-$(SEARCH_TRIAL)" if searching else ""
+    wrap, wrap_env, target = derive.outputs_wrap(profile, vols, outputs, loc + ("outputs", "to"), point)
     extra = [target] if target else []
     if outputs is not None and outputs.s3cfg and not outputs.volume_target:
         extra.append(derive.s3cfg_mount(outputs.credentials, outputs.s3cfg, loc + ("outputs", "s3cfg")))

@@ -8,7 +8,7 @@ import calendar
 import time
 
 from . import diagnose
-from . import podpoints, points, sweeps
+from . import podpoints, points, search, sweeps
 from .problems import Problem
 
 AFTER = "nautiform.io/after"  # what a suspended Job waits for (its gate releases it; issue 13)
@@ -91,7 +91,13 @@ def _workload(view, live, name: str, kind: str, now: float, inventory) -> dict:
         if problem:
             out["problems"].append(_problem(view, name, problem, job=job["metadata"]["name"]))
     out["problems"] = _grouped(out["problems"])
-    if kind == "sweep" and jobs:
+    study = next(((j.get("metadata", {}).get("annotations") or {}).get("nautiform.io/study") for j in jobs
+                  if (j.get("metadata", {}).get("annotations") or {}).get("nautiform.io/study")), None)
+    if study:  # an adaptive search: its driver's record says what the trials did (issue 17)
+        record = live.configmaps.get(study)
+        out["study"] = search.summary({**(record.get("data") or {}), **(record.get("binaryData") or {})}) \
+            if record else [f"study {study}: no trial recorded yet"]
+    elif kind == "sweep" and jobs:
         out["points"] = sweep_points(live, jobs)
     out["state"], out["summary"] = _state(kind, jobs, pods, out)
     if not jobs and not pods:

@@ -11,7 +11,10 @@ from .records import Problem, Rejected
 _MISSING_HINTS = {"version": "add `version: 1` at the top", "name": "e.g. name: my-project",
                   "namespace": "your NRP namespace, e.g. namespace: my-lab",
                   "command": "e.g. command: [python, train.py]",
-                  "repository": "e.g. repository: gitlab-registry.nrp-nautilus.io/<group>/<project>"}
+                  "repository": "e.g. repository: gitlab-registry.nrp-nautilus.io/<group>/<project>",
+                  "metric": "the key of the result each trial writes, e.g. metric: val_loss (README: adaptive "
+                            "search)",
+                  "trials": "the search's budget, e.g. trials: 40"}
 
 
 def validate(loaded: Loaded) -> Project:

@@ -198,13 +198,15 @@ class Cluster:
                      "-p", json.dumps({"status": status}))
 
     def finish_pod(self, pod: str, namespace: str, exit_code: int = 0, reason: str | None = None,
-                   message: str | None = None) -> None:
+                   message: str | None = None, termination: str | None = None) -> None:
         """End a Running pod's main containers: exit 0 -> Succeeded, else Failed (reason e.g. OOMKilled,
         or a pod-level reason such as Evicted / DeadlineExceeded when `message` is given)."""
         obj = self.get_json("pod", pod, "-n", namespace)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         term = {"exitCode": exit_code, "reason": reason or ("Completed" if exit_code == 0 else "Error"),
                 "startedAt": obj["status"].get("startTime", now), "finishedAt": now}
+        if termination is not None:  # what the container wrote to its terminationMessagePath
+            term["message"] = termination
         statuses = [{"name": c["name"], "image": c["image"], "ready": False, "restartCount": 0, "started": False,
                      "state": {"terminated": term}} for c in obj["spec"]["containers"]]
         status = {"phase": "Succeeded" if exit_code == 0 else "Failed", "containerStatuses": statuses,

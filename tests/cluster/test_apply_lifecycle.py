@@ -294,3 +294,13 @@ def test_plan_with_cluster_access_shows_what_apply_then_does(proj):
                                                                                                        run.stdout)
     prep = proj.job("prep")["metadata"]["name"]
     assert any(v == "prune" and "lab-train-" in n for v, n in planned) and ("keep", f"job/{prep}") in planned
+
+
+def test_a_new_ttl_changes_the_live_job_in_place_and_restarts_nothing(proj):
+    before = proj.uids()
+    proj.write(small(namespace=proj.namespace).replace("  prep:\n", "  prep:\n    ttl_after_finished: 1d\n"))
+    run = proj.apply()
+    prep = proj.job("prep")
+    assert prep["spec"]["ttlSecondsAfterFinished"] == 86400 and proj.uids() == before, run.stdout
+    assert f"patched   job/{prep['metadata']['name']}: the same run; changed in place: ttlSecondsAfterFinished" \
+           in run.stdout

@@ -6,11 +6,11 @@ from collections import namedtuple
 from ..manifests import Named
 
 # Install order: what others depend on first (helm's idea of a fixed kind order).
-KIND_ORDER = ("PersistentVolumeClaim", "ConfigMap", "ServiceAccount", "Role", "RoleBinding", "Pod", "Job", "Deployment",
-              "Service")
+KIND_ORDER = ("PersistentVolumeClaim", "ConfigMap", "ServiceAccount", "Role", "RoleBinding", "Service", "Pod", "Job",
+              "Deployment")
 FILE_PREFIX = {"PersistentVolumeClaim": "pvc", "ConfigMap": "configmap", "ServiceAccount": "serviceaccount",
-               "Role": "role", "RoleBinding": "rolebinding", "Pod": "pod", "Job": "job", "Deployment": "deployment",
-               "Service": "service"}
+               "Role": "role", "RoleBinding": "rolebinding", "Service": "service", "Pod": "pod", "Job": "job",
+               "Deployment": "deployment"}
 
 
 class Manifest(namedtuple("Manifest", "body loc stem"), Named):  # a named tuple: no dataclass to build at start

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 
-from .. import launcher, points, quantity
+from .. import launcher, multinode, points, quantity
 from ..names import MAX, labels, object_name
 from ..resolve import Resolved, ResolvedWorkload
-from . import data, gate, identity
+from . import data, gate, identity, search
 from .manifest import Manifest
 from .pod import pod_spec
 
@@ -229,6 +229,8 @@ def _job(r: Resolved, w: ResolvedWorkload, built: dict, by_name: dict) -> list[M
                                         {"name": "REPLICAS", "value": str(replicas)}]
     pod = _patched(w, pod)
     body = {"apiVersion": "batch/v1", "kind": "Job", "metadata": _meta(r, "", w.name), "spec": _job_spec(r, w, pod)}
+    if w.spec.nodes > 1:
+        return _multinode(r, w, body, pod, command, built)
     if not replicas:
         return [_named(r, w, body, pod, command, built)]
     body["spec"].update({"completionMode": "Indexed", "completions": replicas, "parallelism": replicas})
@@ -255,9 +257,40 @@ def _service(r: Resolved, w: ResolvedWorkload, built: dict, by_name: dict) -> li
     return [Manifest(deployment, w.loc, w.name), Manifest(service, w.loc, w.name)]
 
 
+def _multinode(r: Resolved, w: ResolvedWorkload, body: dict, pod: dict, command: list, built: dict) -> list[Manifest]:
+    """`nodes: N` (issue 17): one Indexed Job of N pods and a headless Service for their names. The rank
+    layout (env, policies, affinity) is multinode.py's; its Job and Service names come from the identity,
+    which covers the node count through the environment."""
+    gpus = w.pod["gpu"].count if w.pod.get("gpu") else 0
+    plan = multinode.MultiNode(job="", service="", namespace=r.namespace, nodes=w.spec.nodes, gpus_per_node=gpus,
+                               rdzv_timeout=w.spec.rendezvous_timeout, same_zone=w.spec.same_zone,
+                               labels=labels(r.name, r.project.project.owner, w.name))
+    # Name first (the env holds the Job's name), from the inputs without the rank environment.
+    limit = MAX - 1 - len(str(w.spec.nodes - 1))  # rank i's host is <job>-<i>
+    named = _named(r, w, body, pod, command + [f"nodes={w.spec.nodes}", f"same_zone={w.spec.same_zone}"], built,
+                   limit)
+    job = named.body
+    fragments = multinode.multinode(plan._replace(job=job["metadata"]["name"], service=job["metadata"]["name"]))
+    job["spec"].update(fragments.job_spec)
+    spec = job["spec"]["template"]["spec"]
+    extra_affinity = fragments.pod_spec.get("affinity", {})
+    spec.update({k: v for k, v in fragments.pod_spec.items() if k != "affinity"})
+    spec.setdefault("affinity", {}).update(extra_affinity)
+    spec["containers"][0]["env"] = spec["containers"][0]["env"] + fragments.env
+    service = fragments.service
+    service["metadata"]["namespace"] = r.namespace
+    return [Manifest(service, w.loc + ("nodes",), w.name), named]
+
+
 def _sweep(r: Resolved, w: ResolvedWorkload, built: dict, by_name: dict) -> list[Manifest]:
     """ONE Indexed Job over every point and the ConfigMap of its points; a sweep too large to write is lint's
-    sweep-size. apply runs it only for the points no earlier Job of the same inputs ran (sweeps.py)."""
+    sweep-size. apply runs it only for the points no earlier Job of the same inputs ran (sweeps.py). An
+    adaptive search is a driver and its trials instead (builders/search.py)."""
+    if w.spec.sweep.search is not None:
+        command = list(w.wrap) + list(w.spec.command)
+        pod = _pod(r, w, command)
+        parts = identity.inputs(pod, command, {r.data_cm[0] if r.data_cm else ""})
+        return search.objects(r, w, pod, parts, _job_spec(r, w, pod))
     sw = w.sweep
     if w.sweep_data is None:
         return []

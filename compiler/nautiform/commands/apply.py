@@ -20,8 +20,8 @@ from ..writer import read_tree
 from . import show
 
 BUSY = 4  # another apply of the project holds its lease; nothing was changed
-_ORDER = {"PersistentVolumeClaim": 0, "ConfigMap": 1, "ServiceAccount": 1, "Role": 1, "RoleBinding": 1, "Pod": 2,
-          "Job": 2}
+_ORDER = {"PersistentVolumeClaim": 0, "ConfigMap": 1, "ServiceAccount": 1, "Role": 1, "RoleBinding": 1, "Service": 1,
+          "Pod": 2, "Job": 2}
 
 
 def load(out: Path):
@@ -113,6 +113,8 @@ def _execute(outcome, tree, book, commit: str, done: list) -> None:
             obj = _ssa(a.body)
             if a.kind == "Job":
                 ledgers.record_created(book, obj, workload_of(obj), commit)
+        elif a.verb == "patch":
+            kube.run("patch", "job", a.name, "-n", ns, "--type=merge", "-p", json.dumps(a.body))
         elif a.verb == "recreate":
             kube.run("delete", SHORT[a.kind], a.name, "-n", ns, "--wait=true", "--timeout=120s")
             _ssa(a.body)
@@ -124,7 +126,7 @@ def _execute(outcome, tree, book, commit: str, done: list) -> None:
             ledgers.hold(book, a.name, workload_of(a.body))
         elif a.verb == "defer":
             deferred.append({"after": after_of(a.body), "pod": a.body})
-        if a.verb in ("create", "update", "recreate", "prune", "release"):
+        if a.verb in ("create", "update", "patch", "recreate", "prune", "release"):
             done.append(ref)
         print(show.line(a, done=True), flush=True)
     write_gate_plan(tree, deferred)

@@ -48,7 +48,9 @@ def _workloads(path: Path, inv, dry_run: bool) -> tuple[list, list]:
         spec = obj.body["spec"]
         pod_spec = spec["template"]["spec"] if obj.kind == "Job" else spec
         parallel = int(spec.get("parallelism") or 1) if obj.kind == "Job" else 1
-        row = {"name": name, "kind": obj.kind, **availability.verdict(pod_spec, inv, parallel)}
+        nodes = availability.nodes_of(pod_spec)
+        row = {"name": name, "kind": obj.kind, **(availability.multinode_verdict(pod_spec, inv, nodes) if nodes > 1
+                                                  else availability.verdict(pod_spec, inv, parallel))}
         if dry_run:
             termout.progress(f"dry run of {name} ({n + 1}/{len(declared)})…")
             row["dry_run"] = server_dry_run(obj.body)

@@ -9,7 +9,7 @@ from .. import kube, rbac, volumes
 from ..owner import FIELD_MANAGER
 from ..reconcile import CHANGES, SHORT
 
-PAST = {"create": "created", "update": "updated", "recreate": "recreated", "prune": "pruned",
+PAST = {"create": "created", "update": "updated", "patch": "patched", "recreate": "recreated", "prune": "pruned",
         "release": "released", "keep-pvc": "kept", "unchanged": "unchanged", "keep": "kept", "skip": "skipped",
         "hold": "held", "defer": "deferred"}
 def line(a, done: bool = False) -> str:

@@ -121,6 +121,8 @@ def render(doc: dict, only: str | None, on: bool) -> list[str]:
             out += _details(w, on)
         if w.get("points"):
             out += _points(w, full=bool(only), on=on)
+        if w.get("study"):
+            out += ["", f"{w['name']}: adaptive search"] + list(w["study"])
     problems = [(w, p) for w in doc["workloads"] for p in w["problems"]]
     if problems:
         out += ["", termout.paint("problems", "bold", on)]

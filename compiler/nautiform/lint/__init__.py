@@ -6,12 +6,12 @@ simply has no such rule.
 """
 from __future__ import annotations
 
-from . import (capacity, files, gpu, interactive, limits, mounts, names, order, patches, placement, references,
-               requests, secrets, services, sleep, storage, sweeps, text)
+from . import (capacity, files, gpu, interactive, limits, mounts, multinode, names, order, patches, placement,
+               references, requests, secrets, services, sleep, storage, sweeps, text)
 
-RULES = (references.check, order.check, mounts.check, sweeps.check, limits.check, requests.check, interactive.check, sleep.check,
-         gpu.check, placement.check, storage.check, capacity.check, names.check, secrets.check, text.check,
-         services.check, files.check, patches.check)
+RULES = (references.check, order.check, multinode.check, mounts.check, sweeps.check, limits.check, requests.check,
+         interactive.check, sleep.check, gpu.check, placement.check, storage.check, capacity.check, names.check,
+         secrets.check, text.check, services.check, files.check, patches.check)
 
 
 def lint(resolved, manifests) -> list:

@@ -144,7 +144,7 @@ def _params(sweep) -> list:
         return list(sweep.grid)
     if sweep.points is not None:
         return list(dict.fromkeys(p for point in sweep.points for p in point))
-    return list(sweep.random.params)
+    return list((sweep.random or sweep.search).params)
 
 
 def _setup(w) -> list:

@@ -23,6 +23,9 @@ def check(r, manifests) -> list:
         if w.kind != "sweep":
             continue
         loc = w.loc + ("sweep",)
+        if w.spec.sweep.search is not None:
+            out += _search_placeholders(w)
+            continue
         for i, p in missing_in_points(w.spec.sweep):
             out.append(diag("sweep-point", loc + ("points", i), f"point {i} has no value for {p!r}",
                             "give every point the same parameters"))
@@ -39,12 +42,24 @@ def check(r, manifests) -> list:
                                     f"the command uses {{{ph}}}, which is not a sweep parameter",
                                     f"parameters: {', '.join(sorted(known))}; write {{{{ and }}}} for literal "
                                     "braces"))
-        out += _duplicates(w, loc, points.keys(w.sweep_data))
+        out += _duplicates(w, loc, _axis_keys(w.sweep_data) if sw.mode == "grid" else points.keys(w.sweep_data))
         size = sum(len(k.encode()) + len(v.encode()) for k, v in w.sweep_data.items())
         if size > CONFIGMAP_LIMIT - 4096:
             out.append(diag("sweep-size", loc, f"the sweep's parameter data is {size:,} bytes; a ConfigMap "
                             f"holds at most {CONFIGMAP_LIMIT:,}", "use a grid (its data grows with the axis "
                             "values, not the points) or fewer points"))
+    return out
+
+
+def _axis_keys(data: dict) -> list[str]:
+    """A grid's points are distinct exactly when every axis's values are: check the axes, not the
+    product (100,000 points would be 100,000 keys to build)."""
+    out: list[str] = []
+    for k, v in data.items():
+        if k.startswith("point.grid."):
+            axis = v.splitlines()
+            if len(set(axis)) != len(axis):
+                return axis
     return out
 
 
@@ -61,11 +76,19 @@ def _duplicates(w, loc: tuple, keys: list[str]) -> list:
             out.append(diag("sweep-duplicate", loc + ("points", i), f"points {j} and {i} have the same values "
                             f"({key}): one run, one outputs prefix", "remove one of them"))
         elif spec.random is not None:
-            out.append(diag("sweep-duplicate", loc + ("random",), f"draws {j} and {i} are the same point ({key})",
-                            "sample from a larger space, fewer samples, or another seed"))
+            out.append(diag("sweep-duplicate", loc + ("random",), f"the space holds fewer than {len(keys):,} "
+                            f"distinct points: draws {j} and {i} are both {key}", "sample fewer points, or widen "
+                            "the space (more choices, wider ranges)"))
             break
         else:
-            out.append(diag("sweep-duplicate", loc + ("grid",), f"an axis repeats a value: points {j} and {i} are "
-                            f"both {key}", "list each value once"))
+            out.append(diag("sweep-duplicate", loc + ("grid",), f"an axis repeats a value ({key})",
+                            "list each value once"))
             break
     return out
+
+
+def _search_placeholders(w) -> list:
+    known = set(w.spec.sweep.search.params)
+    return [diag("sweep-placeholder", w.loc + ("command",), f"the command uses {{{ph}}}, which is not a searched "
+                 "parameter", f"parameters: {', '.join(sorted(known))}; write {{{{ and }}}} for literal braces")
+            for word in w.spec.command for ph in launcher.placeholders(word) if ph not in known]

@@ -97,3 +97,31 @@ def test_check_says_in_one_line_when_the_schema_is_stale(tmp_path):
         "warning: project.yaml points editors at https://nautiform.dev/schemas/project.schema.json, which nobody "
         "serves (no completion); nautiform schema > project.schema.json and begin project.yaml with "
         "`# yaml-language-server: $schema=./project.schema.json`"]
+
+
+KUBECONFIG = """apiVersion: v1
+kind: Config
+current-context: nautilus
+contexts:
+- name: other
+  context: {cluster: nautilus, user: me, namespace: someone-else}
+- name: nautilus
+  context: {cluster: nautilus, user: me, namespace: ucsd-vision-lab}
+"""
+
+
+def test_init_takes_the_namespace_of_the_current_kubectl_context(tmp_path):
+    config = tmp_path / "config"
+    config.write_text(KUBECONFIG)
+    repo = tmp_path / "thesis"
+    repo.mkdir()
+    run = nautiform("init", cwd=repo, env={"KUBECONFIG": f"{tmp_path / 'absent'}:{config}"})
+    assert run.code == 0, run.err
+    assert "namespace: ucsd-vision-lab\n" in (repo / "project.yaml").read_text()
+    assert "kubectl context 'nautilus'" in run.out
+    # --namespace wins over the context; with no kubeconfig at all, the project's name is the namespace
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    assert nautiform("init", "--namespace", "lab", cwd=tmp_path / "a", env={"KUBECONFIG": str(config)}).code == 0
+    assert "namespace: lab\n" in (tmp_path / "a" / "project.yaml").read_text()
+    assert nautiform("init", cwd=tmp_path / "b", env={"KUBECONFIG": str(tmp_path / "absent")}).code == 0
+    assert "namespace: b\n" in (tmp_path / "b" / "project.yaml").read_text()

@@ -77,11 +77,13 @@ def plan_cmd(out: Path, base: str | None, allow_data_loss: bool, markdown: Path 
               "nothing changes.")
 @click.option("--allow-move", is_flag=True, help="Deploy although this repository's project was renamed (the old "
               "project's runs and volumes stay where they are).")
-def apply_cmd(out: Path, allow_data_loss: bool, dry_run: bool, allow_move: bool) -> None:
+@click.option("--value", "value", multiple=True, metavar="NAME=TEXT", help="A submit-time value (project.yaml "
+              "`values`); also NAUTIFORM_VALUE_<NAME> or the value's `from_env`.")
+def apply_cmd(out: Path, allow_data_loss: bool, dry_run: bool, allow_move: bool, value: tuple) -> None:
     """Apply --out to the cluster in KUBECONFIG; prune only what this project's earlier applies created."""
     from .commands.apply import apply
 
-    sys.exit(apply(out, allow_data_loss, dry_run, allow_move))
+    sys.exit(apply(out, allow_data_loss, dry_run, allow_move, value))
 
 
 @cli.command("rerun")
@@ -159,7 +161,8 @@ def rbac_cmd(out: Path, name: str, namespace: str | None, token_secret: bool) ->
 @cli.command("init")
 @click.argument("directory", type=click.Path(path_type=Path), default=".", required=False)
 @click.option("--name", default=None, help="Project name (default: the directory's name).")
-@click.option("--namespace", default=None, help="Your namespace on the cluster (default: the project name).")
+@click.option("--namespace", default=None, help="Your namespace on the cluster (default: the current kubectl "
+              "context's, else the project name).")
 @click.option("--profile", type=click.Choice(["nautilus", "generic"]), default="nautilus", show_default=True)
 @click.option("--repository", default=None, help="Image registry repository.")
 @click.option("--repo", default=None, help="Git URL of your code.")

@@ -275,9 +275,9 @@ def mounts(pod: dict, at, vols: dict, code, extra: list, files: Mapping | None =
             body["sizeLimit"] = quantity.render(d.size)
         norm = _norm(path)
         out.append(Mount(dir_volume(norm), norm, at(f"empty_dirs.{path}"), {"emptyDir": body}, False))
-    for i, files in enumerate(pod.get("secret_files") or []):
-        out.append(Mount(object_name("secret", files.secret), files.path, at("secret_files") + (i, "path"),
-                         {"secret": {"secretName": files.secret}}, True))
+    for i, secret in enumerate(pod.get("secret_files") or []):
+        out.append(Mount(object_name("secret", secret.secret), secret.path, at("secret_files") + (i, "path"),
+                         {"secret": {"secretName": secret.secret}}, True))
     for target, rel in sorted((pod.get("files") or {}).items()):
         cm = (files or {}).get(rel)
         if cm is None:

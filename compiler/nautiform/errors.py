@@ -18,12 +18,13 @@ class Position(namedtuple("Position", "line col")):
     __slots__ = ()
 
 
-class Diagnostic(namedtuple("Diagnostic", "code message path pos hint severity file loc workload",
-                            defaults=("", None, "", "error", "", (), ""))):
+class Diagnostic(namedtuple("Diagnostic", "code message path pos hint severity file loc workload at_key",
+                            defaults=("", None, "", "error", "", (), "", False))):
     """code: short machine id, e.g. "type", "unknown-key", "nrp-limits"; path: dotted path in project.yaml,
     e.g. "workloads.train.cpu"; pos: Position or None; severity: "error" | "warning";
     loc: the path as a tuple (`pipeline.place` turns it into `path` and `pos`); workload: the workload a
-    rule judged, so that a problem in `defaults` shared by several is reported once, naming them."""
+    rule judged, so that a problem in `defaults` shared by several is reported once, naming them; at_key:
+    placed at the key of `loc` rather than its value (a key that should not be there)."""
 
     __slots__ = ()
 
@@ -33,9 +34,10 @@ class Diagnostic(namedtuple("Diagnostic", "code message path pos hint severity f
 
 
 def diag(code: str, loc: tuple, message: str, hint: str = "", severity: str = "error",
-         workload: str = "") -> Diagnostic:
+         workload: str = "", at_key: bool = False) -> Diagnostic:
     """A diagnostic not yet placed in the file; the pipeline places it from `loc`."""
-    return Diagnostic(code, message, dotted(loc), None, hint, severity, loc=tuple(loc), workload=workload)
+    return Diagnostic(code, message, dotted(loc), None, hint, severity, loc=tuple(loc), workload=workload,
+                      at_key=at_key)
 
 
 def merge_shared(diags: list[Diagnostic]) -> list[Diagnostic]:

@@ -83,6 +83,9 @@ EnvName = Value(_string(
 ParamName = Value(_string(
     PARAM_NAME, "a sweep parameter name", "use lowercase letters, digits and '_' (it becomes {name} in the "
     "command and NAME in the environment)", 63), {"type": "string", "pattern": PARAM_NAME.pattern})
+ValueName = Value(_string(
+    PARAM_NAME, "a value name", "use lowercase letters, digits and '_', e.g. run_id (declared under `values`)", 63),
+    {"type": "string", "pattern": PARAM_NAME.pattern})
 _sha256_format = _string(SHA256, "a SHA-256 digest", "64 lowercase hex digits, as `sha256sum FILE` prints", 64,
                          "value")
 
@@ -127,8 +130,19 @@ def _rel_path(value: Any) -> str:
     return value
 
 
+def _repo_file(value: Any) -> str:
+    hint = "a path relative to project.yaml, inside its folder, e.g. configs/train.yaml"
+    if not isinstance(value, str):
+        raise Invalid("type", f"expected a path, got {show(value)}", hint)
+    if value.startswith("/") or ".." in value.split("/"):
+        raise Invalid("value", f"path {value!r} must be relative to project.yaml and stay inside its folder", hint)
+    return value
+
+
 RelPath = Value(_rel_path, {"type": "string", "pattern": r"^(?!/)(?!.*(^|/)\.\.(/|$))",
                             "description": "relative path that stays inside"})
+RepoFile = Value(_repo_file, {"type": "string", "pattern": r"^(?!/)(?!.*(^|/)\.\.(/|$))",
+                              "description": "a file of the repository, relative to project.yaml"})
 _OUTPUTS = re.compile(r"^(s3://|volume://).")
 
 

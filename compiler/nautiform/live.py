@@ -7,13 +7,16 @@ from .owner import PROJECT_LABEL, REPO
 from .reconcile import Snapshot
 
 # Listed only by projects that declare them (the gate's and a search driver's account; a multi-node run's
-# Service), so a deploy account needs those permissions only where they are used.
+# Service; a `kind: service` workload's Deployment), so a deploy account needs those permissions only where
+# they are used.
 _EXTRA = {"ServiceAccount": "serviceaccounts", "Role": "roles.rbac.authorization.k8s.io",
-          "RoleBinding": "rolebindings.rbac.authorization.k8s.io", "Service": "services"}
+          "RoleBinding": "rolebindings.rbac.authorization.k8s.io", "Service": "services",
+          "Deployment": "deployments.apps"}
 KINDS = "jobs.batch,pods,configmaps,persistentvolumeclaims"
 _REF = {"Job": "job.batch", "Pod": "pod", "ConfigMap": "configmap", "PersistentVolumeClaim": "persistentvolumeclaim",
         "ServiceAccount": "serviceaccount", "Role": "role.rbac.authorization.k8s.io",
-        "RoleBinding": "rolebinding.rbac.authorization.k8s.io", "Service": "service"}
+        "RoleBinding": "rolebinding.rbac.authorization.k8s.io", "Service": "service",
+        "Deployment": "deployment.apps"}
 
 
 def snapshot(tree, repo: str) -> Snapshot:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .fields import (AbsPath, Command, DnsLabel, Duration, EnvName, EnvValue, ImageRef, LabelKey, LabelValue, Md5,
                      NodeLabelKey, NodeLabelValues, OutputsTarget, ParamName, ParamValue, Patch, Quantity, RelPath,
-                     Sha256, Shm)
+                     RepoFile, Sha256, Shm, ValueName)
 from .crossfield import Excludes, ExactlyOne, Needs, Requires, When
 from .records import Bool, DictOf, Float, Int, Invalid, ListOf, OneOf, OrFalse, Record, Str, Tagged, optional, required
 from .settings import (S3_DOCS, S3_RULES, CredentialKeys, DataJob, EmptyDir, FieldPath, GcsSource, Security,
@@ -258,8 +258,8 @@ class PodSettings(Record):
     setup = optional(ListOf(SetupStep, 1, what="setup"), None, "Steps run before the main container, in order.")
     field_env = optional(DictOf(EnvName, FieldPath), None, "Env vars from the pod itself (downward API), e.g. "
                          "NODE_NAME: spec.nodeName.")
-    value_env = optional(DictOf(EnvName, ParamName), None, "Env vars from values filled at apply time (`values`).")
-    files = optional(DictOf(AbsPath, RelPath, 1), None, "Container path -> a file of the repository (relative to "
+    value_env = optional(DictOf(EnvName, ValueName), None, "Env vars from values filled at apply time (`values`).")
+    files = optional(DictOf(AbsPath, RepoFile, 1), None, "Container path -> a file of the repository (relative to "
                      "project.yaml), mounted read-only from a ConfigMap.")
     pod = optional(Patch, None, "Strategic-merge patch of the PodSpec, for what the language lacks.")
     container = optional(Patch, None, "Strategic-merge patch of the main container, for what the language lacks.")
@@ -396,7 +396,7 @@ class Project(Record):
     code = optional(Code)
     volumes = optional(DictOf(DnsLabel, Volume), {})
     datasets = optional(DictOf(DnsLabel, Dataset), {})
-    values = optional(DictOf(ParamName, ValueDecl), {}, "Values filled at apply time, never in generated/ "
+    values = optional(DictOf(ValueName, ValueDecl), {}, "Values filled at apply time, never in generated/ "
                       "(read by `value_env`).")
     defaults = optional(PodSettings, PodSettings)
     workloads = required(DictOf(DnsLabel, Workload, 1, "workloads", "add one, e.g. train: {kind: job, command: "

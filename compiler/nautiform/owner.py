@@ -8,6 +8,8 @@ adopted; apply refuses and prints the command that would adopt it on purpose.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import subprocess
@@ -64,6 +66,16 @@ def _git(cwd: Path | None, *args: str) -> str:
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return proc.stdout.strip() if proc.returncode == 0 else ""
+
+
+# Kinds apply changes in place (a Deployment rolls its pods; a Service takes a new port): the digest of the declared object, written by
+# apply as SPEC, is how the next apply tells a change (the live spec carries the API server's defaults).
+MUTABLE_KINDS = ("Deployment", "Service")
+SPEC = "nautiform.io/spec"
+
+
+def digest(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
 
 
 def marks(repo: str, project_file: str) -> dict:

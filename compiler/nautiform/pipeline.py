@@ -129,4 +129,4 @@ def _compile(loaded, project, image: str, profile, runtime: dict[str, str], file
 def place(d: Diagnostic, loaded) -> Diagnostic:
     if d.pos is not None:
         return d
-    return d._replace(pos=loaded.position(d.loc) or Position(1, 1), file=loaded.file)
+    return d._replace(pos=loaded.position(d.loc, key=d.at_key) or Position(1, 1), file=loaded.file)

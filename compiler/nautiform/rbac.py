@@ -24,8 +24,9 @@ FOR_ACTION = {
 # holds itself (RBAC's escalation check): reading and unsuspending Jobs, creating pods, two ConfigMaps.
 GATE = [(v, r) for r in ("serviceaccounts", "roles.rbac.authorization.k8s.io", "rolebindings.rbac.authorization.k8s.io")
         for v in ("get", "list", "create", "patch", "delete")]
-# A multi-node run's headless Service (builders/workloads.py).
+# A multi-node run's headless Service, a `kind: service` workload's Deployment and Service (builders/workloads.py).
 SERVICE = [(v, "services") for v in ("get", "list", "create", "patch", "delete")]
+DEPLOYMENT = [(v, "deployments.apps") for v in ("get", "list", "create", "patch", "delete")]
 # Needed by every apply: reading the project, writing its ledger, holding its lease.
 ALWAYS = [("list", "jobs.batch"), ("list", "pods"), ("list", "configmaps"), ("list", "persistentvolumeclaims"),
           ("get", "jobs.batch"), ("get", "pods"), ("get", "persistentvolumeclaims"),  # declared objects by name
@@ -51,6 +52,8 @@ def needed(actions) -> set[tuple[str, str]]:
             out.update(GATE)
         if a.kind == "Service":
             out.update(SERVICE)
+        if a.kind == "Deployment":
+            out.update(DEPLOYMENT)
     return out
 
 
@@ -60,7 +63,7 @@ def everything() -> set[tuple[str, str]]:
     for table in (FOR_ACTION, FOR_COMMAND):
         for pairs in table.values():
             out.update(pairs)
-    return out | set(GATE) | set(SERVICE)
+    return out | set(GATE) | set(SERVICE) | set(DEPLOYMENT)
 
 
 def role_rules() -> list[dict]:

@@ -20,7 +20,8 @@ from .owner import PROJECT_LABEL, REPO, WORKLOAD_LABEL, adopt_command, is_top_le
 Action = namedtuple("Action", "verb kind name reason body", defaults=("", None))
 # verbs: create update unchanged keep skip hold recreate prune keep-pvc release refuse ignore
 SHORT = {"PersistentVolumeClaim": "pvc", "ConfigMap": "configmap", "Job": "job", "Pod": "pod",
-         "ServiceAccount": "serviceaccount", "Role": "role", "RoleBinding": "rolebinding", "Service": "service"}
+         "ServiceAccount": "serviceaccount", "Role": "role", "RoleBinding": "rolebinding", "Service": "service",
+         "Deployment": "deployment"}
 CHANGES = ("create", "update", "patch", "recreate", "prune", "release")
 
 
@@ -256,6 +257,12 @@ def _update_reason(kind: str, body: dict, live: dict) -> str:
             return f"storage {old} -> {new}"
     if live["metadata"].get("annotations", {}).get(REPO) is None:
         return "ownership marks added"
+    if kind == "ConfigMap" and body.get("data") != live.get("data"):
+        return "its data changed (submit-time values: pods started from now on read the new ones)"
+    if kind == "Service":
+        return "its ports or selector changed"
+    if kind == "Deployment":
+        return "its pod template or replicas changed: its pods are replaced one by one (Recreate: all at once)"
     return "labels or annotations changed"
 
 

@@ -252,7 +252,12 @@ class OrFalse:
         self.record = record
 
     def parse(self, value, loc, out):
-        return False if value is False else self.record.parse(value, loc, out)
+        if value is False:
+            return False
+        if type(value) is not dict:
+            return _wrong(out, loc, "a mapping or false", value, "write `false` for none, or the settings as "
+                          "`key: value` pairs indented under this key")
+        return self.record.parse(value, loc, out)
 
     def schema(self, defs):
         return {"anyOf": [{"const": False}, self.record.schema(defs)]}

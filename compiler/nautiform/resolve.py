@@ -93,9 +93,11 @@ def _workload(project: Project, profile: Profile, vols, data_cm, file_cms, image
     outputs = getattr(spec, "outputs", None)
     searching = spec.kind == "sweep" and spec.sweep.search is not None
     sweeping = spec.kind == "sweep" and not searching
-    # Each sweep point's outputs go under its key; each trial's under its number, which Kubernetes itself
-    # puts into the argv from the trial's SEARCH_TRIAL env ($(VAR) expansion).
-    point = "/{sweep_point_key}" if sweeping else "/trial-$(SEARCH_TRIAL)" if searching else ""
+    # Each sweep point's outputs go under its key; each trial's (each replica's) under its number, which
+    # Kubernetes itself puts into the argv from the pod's SEARCH_TRIAL (REPLICA) env ($(VAR) expansion).
+    replicas = spec.kind == "job" and getattr(spec, "replicas", None)
+    point = "/{sweep_point_key}" if sweeping else "/trial-$(SEARCH_TRIAL)" if searching else \
+        "/replica-$(REPLICA)" if replicas else ""
     wrap, wrap_env, target = derive.outputs_wrap(profile, vols, outputs, loc + ("outputs", "to"), point)
     extra = [target] if target else []
     if outputs is not None and outputs.s3cfg and not outputs.volume_target:
@@ -112,7 +114,7 @@ def _workload(project: Project, profile: Profile, vols, data_cm, file_cms, image
             extra.append(derive.Mount("sweep", derive.launcher.MOUNT, loc + ("sweep",),
                                       {"configMap": {"name": sweep_cm, "defaultMode": 0o555}}, True))
     at = lambda field: origin.get(field, loc)  # noqa: E731
-    code, code_loc = project.code, ("code",)
+    code, code_loc = project.code, ("code",)  # type: tuple[object, tuple]
     if spec.code is not None:  # the workload's own code, or `false`: none
         code, code_loc = (spec.code or None), loc + ("code",)
     mounts = derive.mounts(pod, at, vols, code, extra, file_cms, code_loc)

@@ -15,11 +15,13 @@ import time
 from daytwo import HEAD, account, pod_of, portal_feed, project, prometheus, serve, status, wait_problem, workload
 from lifecycle import Project
 
-TOTALS = [("NVIDIA-A10", "us-west", "open", 1, 4),
+TOTALS = [("NVIDIA-A10", "us-west", "open", 2, 8),
           ("NVIDIA-A100-SXM4-80GB", "us-central", "open", 1, 4),
           ("NVIDIA-GeForce-RTX-3090", "us-east", "open", 1, 4),
           ("NVIDIA-GeForce-RTX-3090", "us-west", "nautilus.io/hardware=large-gpu:NoSchedule", 1, 8)]
-NODES = {"NVIDIA-A10": "nrp-a10-west", "NVIDIA-A100-SXM4-80GB": "nrp-a100-central"}
+NODES = {"NVIDIA-A10": ("nrp-a10-west", "nrp-a10-west-2"), "NVIDIA-A100-SXM4-80GB": ("nrp-a100-central",),
+         ("NVIDIA-GeForce-RTX-3090", "us-east"): ("nrp-3090-east",),
+         ("NVIDIA-GeForce-RTX-3090", "us-west"): ("nrp-3090x8-west",)}
 
 FIT = """\
     one:
@@ -91,10 +93,9 @@ def test_gpus_counts_every_pod_when_the_account_may(cluster, namespace, tmp_path
             break
     assert _rows(doc) == TOTALS and doc["source"] == "pods"
     for row in doc["gpus"]:
-        node = {("NVIDIA-GeForce-RTX-3090", "us-east"): "nrp-3090-east",
-                ("NVIDIA-GeForce-RTX-3090", "us-west"): "nrp-3090x8-west"}.get((row["product"], row["region"]),
-                                                                            NODES.get(row["product"]))
-        assert row["free"] == row["most_free_on_one"] == before[node], (row, before)
+        nodes = NODES.get((row["product"], row["region"])) or NODES[row["product"]]
+        assert row["free"] == sum(before[n] for n in nodes), (row, before)
+        assert row["most_free_on_one"] == max(before[n] for n in nodes), (row, before)
     verdicts = {w["name"]: (w["verdict"], w["dry_run"]["accepted"]) for w in doc["workloads"]}
     assert verdicts["five"] == ("never fits", True) and verdicts["cpu"] == ("fits now", True)
     assert verdicts["odd"][1] is False
@@ -107,7 +108,7 @@ def test_gpus_counts_every_pod_when_the_account_may(cluster, namespace, tmp_path
 
 def test_gpus_from_the_nrp_node_feed_stand_in(cluster, namespace, tmp_path):
     p = _written(cluster, tmp_path, namespace, FIT)
-    feed = {"nrp-a10-west": 1, "nrp-a100-central": 2, "nrp-3090-east": 0, "nrp-3090x8-west": 8}
+    feed = {"nrp-a10-west": 1, "nrp-a10-west-2": 0, "nrp-a100-central": 2, "nrp-3090-east": 0, "nrp-3090x8-west": 8}
     with serve(portal_feed(feed)) as (url, seen):
         doc = _gpus(p, "--portal", url, "--no-dry-run")
         text = p.run("gpus", "--no-dry-run", env={"NAUTIFORM_PORTAL_URL": url}).stdout
@@ -120,9 +121,9 @@ def test_gpus_from_the_nrp_node_feed_stand_in(cluster, namespace, tmp_path):
         "one": ("fits now", "1 node has room now"),
         "two": ("must queue", "no matching node has room now (the most free GPUs on one is 1)"),
         "five": ("never fits", "the largest matching node has 4 nvidia.com/gpu"),
-        "cpu": ("fits when free", "4 nodes are large enough; the node feed counts GPUs only"),  # not the tainted one
-        "odd": ("fits when free", "4 nodes are large enough; the node feed counts GPUs only")}
-    assert "NVIDIA-A10               us-west     1      4     1     1         open" in text
+        "cpu": ("fits when free", "5 nodes are large enough; the node feed counts GPUs only"),  # not the tainted one
+        "odd": ("fits when free", "5 nodes are large enough; the node feed counts GPUs only")}
+    assert "NVIDIA-A10               us-west     2      8     1     1         open" in text
 
 
 def test_a_node_feed_that_does_not_answer_is_one_line(cluster, namespace, tmp_path):
@@ -143,7 +144,7 @@ def test_gpus_says_what_an_nrp_account_cannot_know(cluster, namespace, tmp_path)
     assert {w["name"]: w["verdict"] for w in doc["workloads"]} == {
         "one": "fits when free", "two": "fits when free", "five": "never fits", "cpu": "fits when free",
         "odd": "fits when free"}
-    assert "NVIDIA-A10               us-west     1      4     ?     ?         open" in text
+    assert "NVIDIA-A10               us-west     2      8     ?     ?         open" in text
     assert "?: free GPUs cannot be known from this account: it may list nodes (their size)" in text
 
 

@@ -30,14 +30,14 @@ def test_pending_that_never_fits_names_the_gpu_count(cluster, namespace, tmp_pat
         """)
     w, problem = wait_problem(p, "big", "unschedulable")
     assert w["state"] == "pending" and w["summary"] == "pending: never fits"
-    assert problem["detail"] == ("needs 5 × nvidia.com/gpu of NVIDIA-A10 in us-west; 1 node matches, but the largest "
+    assert problem["detail"] == ("needs 5 × nvidia.com/gpu of NVIDIA-A10 in us-west; 2 nodes match, but the largest "
                                  "has 4 nvidia.com/gpu (it asks for 5)")
     assert (problem["where"], problem["setting"]) == (f"project.yaml:{line_of(p, 'count: 5')}",
                                                       "workloads.big.gpu.count")
     assert "Insufficient nvidia.com/gpu" in problem["scheduler"]  # the scheduler's own words are kept for scripts
     assert block(_text(p), "big") == [
         f"  big: never fits (pod {problem['pods'][0]})",
-        "    needs 5 × nvidia.com/gpu of NVIDIA-A10 in us-west; 1 node matches, but the",
+        "    needs 5 × nvidia.com/gpu of NVIDIA-A10 in us-west; 2 nodes match, but the",
         "      largest has 4 nvidia.com/gpu (it asks for 5)",
         f"    project.yaml:{line_of(p, 'count: 5')} workloads.big.gpu.count: ask for at most 4, or allow more",
         "      products or regions"]

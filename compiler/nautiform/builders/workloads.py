@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 
 from .. import launcher, multinode, points, quantity
+from ..values import DECLARATION
 from ..names import MAX, labels, object_name
 from ..resolve import Resolved, ResolvedWorkload
 from . import data, gate, identity, search
 from .manifest import Manifest
 from .pod import pod_spec
 
-VALUES = "nautiform.io/values"  # the values' declaration, on their ConfigMap: apply fills it (commands/apply.py)
 COMPLETION_INDEX = "metadata.annotations['batch.kubernetes.io/job-completion-index']"
 
 DEFAULT_BACKOFF_LIMIT = 2  # a Job's retries, unless it is a sweep with per-index retries (model.Batch)
@@ -86,7 +86,7 @@ def _values(r: Resolved) -> Manifest:
     decl = {name: {k: v for k, v in (("description", d.description), ("from_env", d.from_env)) if v} |
             {"required": d.default is None} for name, d in r.project.values.items()}
     meta = _meta(r, r.values_cm)
-    meta["annotations"] = {VALUES: json.dumps(decl, sort_keys=True, separators=(",", ":"))}
+    meta["annotations"] = {DECLARATION: json.dumps(decl, sort_keys=True, separators=(",", ":"))}
     body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
             "data": {n: d.default for n, d in r.project.values.items() if d.default is not None}}
     return Manifest(body, ("values",), "values")
@@ -228,7 +228,8 @@ def _job(r: Resolved, w: ResolvedWorkload, built: dict, by_name: dict) -> list[M
         pod["containers"][0]["env"] += [{"name": "REPLICA", "valueFrom": {"fieldRef": {"fieldPath": COMPLETION_INDEX}}},
                                         {"name": "REPLICAS", "value": str(replicas)}]
     pod = _patched(w, pod)
-    body = {"apiVersion": "batch/v1", "kind": "Job", "metadata": _meta(r, "", w.name), "spec": _job_spec(r, w, pod)}
+    body: dict = {"apiVersion": "batch/v1", "kind": "Job", "metadata": _meta(r, "", w.name),
+                  "spec": _job_spec(r, w, pod)}
     if w.spec.nodes > 1:
         return _multinode(r, w, body, pod, command, built)
     if not replicas:

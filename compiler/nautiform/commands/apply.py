@@ -8,20 +8,21 @@ what was done and what was not.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
-from .. import kube, lease, live, sweeps
+from .. import kube, lease, live, sweeps, values
 from .. import ledger as ledgers
 from ..manifests import Obj, TreeError, declared_tree
-from ..owner import COMMIT, FIELD_MANAGER, commit_id, marks, repo_identity
+from ..owner import COMMIT, FIELD_MANAGER, MUTABLE_KINDS, SPEC, commit_id, digest, marks, repo_identity
 from ..reconcile import SHORT, after_of, reconcile, workload_of
 from ..writer import read_tree
 from . import show
 
 BUSY = 4  # another apply of the project holds its lease; nothing was changed
 _ORDER = {"PersistentVolumeClaim": 0, "ConfigMap": 1, "ServiceAccount": 1, "Role": 1, "RoleBinding": 1, "Service": 1,
-          "Pod": 2, "Job": 2}
+          "Pod": 2, "Job": 2, "Deployment": 2}
 
 
 def load(out: Path):
@@ -32,23 +33,36 @@ def load(out: Path):
         return None
 
 
-def marked(tree, repo: str, commit: str) -> list[Obj]:
+def marked(tree, repo: str, commit: str, given: dict | None = None, missing: list | None = None) -> list[Obj]:
     """The declared objects with the ownership marks apply writes (never in generated/: a fork's
-    generated/ is byte-identical, its deploys are not the same owner)."""
+    generated/ is byte-identical, its deploys are not the same owner) and the submit-time values filled in
+    (values.py; `given` from --value; what nothing gives is added to `missing`)."""
     out = []
     for o in tree.objs:
-        body = json.loads(json.dumps(o.body))
+        body, unfilled = values.fill(json.loads(json.dumps(o.body)), given or {}, os.environ)
+        if missing is not None:
+            missing += unfilled
         notes = body["metadata"].setdefault("annotations", {})
         notes.update(marks(repo, tree.project_file))
         if o.kind in ("Job", "Pod"):
             notes[COMMIT] = commit
+        if o.kind in MUTABLE_KINDS:  # updated in place: the declared spec's digest tells a change
+            notes[SPEC] = digest(o.body)
         out.append(Obj(o.file, body))
     return out
 
 
-def apply(out: Path, allow_data_loss: bool, dry_run: bool, allow_move: bool = False) -> int:
+def apply(out: Path, allow_data_loss: bool, dry_run: bool, allow_move: bool = False, value: tuple = ()) -> int:
     tree = load(out)
     if tree is None:
+        return 1
+    given, errors = values.parse(value)
+    if not errors:
+        marked(tree, "", "", given, errors)
+    if errors:
+        for e in errors:
+            print(f"error: {e}", file=sys.stderr)
+        print("refusing to apply: nothing was changed", file=sys.stderr)
         return 1
     repo, commit = repo_identity(), commit_id()
     holder = lease.holder_id(repo, commit)
@@ -56,7 +70,7 @@ def apply(out: Path, allow_data_loss: bool, dry_run: bool, allow_move: bool = Fa
         if not dry_run:
             lease.acquire(tree.project, tree.namespace, holder)
         try:
-            return _apply(tree, repo, commit, allow_data_loss, dry_run, allow_move)
+            return _apply(tree, repo, commit, allow_data_loss, dry_run, allow_move, given)
         finally:
             if not dry_run:
                 lease.release(tree.project, tree.namespace, holder)
@@ -69,10 +83,10 @@ def apply(out: Path, allow_data_loss: bool, dry_run: bool, allow_move: bool = Fa
         return 1
 
 
-def _apply(tree, repo: str, commit: str, allow_data_loss: bool, dry_run: bool, allow_move: bool) -> int:
+def _apply(tree, repo: str, commit: str, allow_data_loss: bool, dry_run: bool, allow_move: bool, given: dict) -> int:
     snap = live.snapshot(tree, repo)
     seen = observe(snap.ledger, snap)  # first: what ran decides what runs
-    outcome = reconcile(marked(tree, repo, commit), snap, tree.project, tree.namespace, repo)
+    outcome = reconcile(marked(tree, repo, commit, given), snap, tree.project, tree.namespace, repo)
     if not show.guards_pass(outcome, tree, allow_data_loss, allow_move, snap):
         print("refusing to apply: nothing was changed", file=sys.stderr)
         return 1

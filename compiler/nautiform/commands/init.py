@@ -6,7 +6,7 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, kubecontext
 from .schema import LOCAL, schema_text
 
 # The pipeline component (this repository's templates/pipeline.yml) as a project on NRP's GitLab includes it.
@@ -37,6 +37,11 @@ def init(directory: Path, name: str | None, namespace: str | None, profile: str,
         print(f"error: {directory} already has {', '.join(existing)}; nothing was written\n"
               "  hint: run init in a new, empty repository", file=sys.stderr)
         return 1
+    if namespace is None:
+        found = kubecontext.current_namespace()
+        if found:
+            namespace = found[0]
+            print(f"namespace {namespace}: from your kubectl context {found[1]!r} (--namespace to choose another)")
     values = {"name": name, "namespace": dns_name(namespace or name), "profile": profile,
               "schema_url": f"./{LOCAL}",
               "repository": repository or f"gitlab-registry.nrp-nautilus.io/{dns_name(namespace or name)}/{name}",

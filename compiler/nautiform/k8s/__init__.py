@@ -44,7 +44,7 @@ def problems(patch: dict, root: str) -> list[tuple[tuple, str, str, bool]]:
     for; inside it, what Kubernetes requires is (a volume's `name`, a toleration's fields)."""
     import difflib
 
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
 
     defs = _defs()
     root_schema = {k: v for k, v in defs[root].items() if k != "required"}

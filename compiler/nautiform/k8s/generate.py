@@ -18,7 +18,7 @@ OUT = Path(__file__).with_name("pod.json")
 
 
 def definitions(version: str = VERSION) -> dict:
-    import kubernetes_validate  # only here: the test extra has it, a compile never imports this module
+    import kubernetes_validate  # type: ignore[import-untyped]  # only here: the test extra has it, a compile never imports this module
 
     folder = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema" / f"v{version}-local-strict"
     every = json.loads((folder / "_definitions.json").read_text())["$defs"]

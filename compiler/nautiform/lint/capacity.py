@@ -23,10 +23,12 @@ def check(r, manifests) -> list:
                     continue
                 if res.scratch is not None and (w.pod.get(field) is None or quantity.parse(w.pod[field]) <= cap):
                     where = w.at("scratch") + ("size",) if w.pod.get("scratch") is not None else w.at("empty_dirs")
-                    out.append(diag("capacity", where, f"{local_disk(w.pod)[1]} "
-                                    f"make the ephemeral-storage request {quantity.gib(res.request)}, more "
+                    what = local_disk(w.pod)[1]
+                    out.append(diag("capacity", where, f"{what} {'make' if ' and ' in what else 'makes'} the "
+                                    f"ephemeral-storage request {quantity.gib(res.request)}, more "
                                     f"than the largest node of {r.profile.name} has ({largest[field]}); the pod "
-                                    "would never start", "use less local disk", workload=w.name))
+                                    "would never start", "use less scratch space" if what.startswith("scratch")
+                                    and " and " not in what else "use less local disk", workload=w.name))
                 else:
                     out.append(diag("capacity", w.at(field), f"{field} {w.pod[field]} is more than the largest "
                                     f"node of {r.profile.name} has ({largest[field]}); the pod would never start",
@@ -55,8 +57,9 @@ def _in_memory(w) -> list:
         return []
     what = ", ".join(f"{path} {size}" for _, path, size in sized)
     if sized[0][1] == "/dev/shm" and len(sized) == 1:
-        message = f"/dev/shm of {shm} is larger than the memory request {memory}"
+        message, hint = f"/dev/shm of {shm} is larger than the memory request {memory}", "raise memory or lower shm"
     else:
         message = f"memory-backed volumes ({what}) are larger than the memory request {memory}"
-    return [diag("shm", sized[-1][0], message + "; shared memory counts against the memory limit",
-                 "raise memory or lower their sizes", severity="warning", workload=w.name)]
+        hint = "raise memory or lower their sizes"
+    return [diag("shm", sized[-1][0], message + "; shared memory counts against the memory limit", hint,
+                 severity="warning", workload=w.name)]

@@ -11,6 +11,9 @@
   and more than 4 violating pods lock the user out of new Jobs; N GPU ranks idle together while the
   image is pulled and while they wait for each other, and a rank stuck Pending holds the others until the
   rendezvous timeout.
+- nodes-replicas: `nodes` and `replicas` on one job: the pods of a multi-node run are its ranks; N
+  independent workers are `replicas`. One Job cannot be both.
+- nodes-hosts: fewer `hosts` than nodes: every rank needs a node of its own, so the run never starts.
 - search-parallel (warning): more trials at once than the budget, or than NRP's 400 pods.
 """
 from __future__ import annotations
@@ -42,6 +45,14 @@ def check(r, manifests) -> list:
 
 def _multinode(r, w, nodes: int) -> list:
     out = []
+    if w.spec.replicas:
+        out.append(diag("nodes-replicas", w.loc + ("replicas",), f"`replicas` and `nodes: {nodes}` on one job: a "
+                        "multi-node run's pods are its ranks, not independent workers",
+                        "keep `nodes` for one run over several nodes, or `replicas` for independent workers"))
+    hosts = w.pod.get("hosts") or ()
+    if hosts and len(set(hosts)) < nodes:
+        out.append(diag("nodes-hosts", w.at("hosts"), f"a run on {nodes} nodes needs {nodes} hosts, one per rank; "
+                        f"`hosts` allows {len(set(hosts))}", f"list at least {nodes} hosts, or remove `hosts`"))
     regions = w.pod.get("region") or []
     gpu = w.pod.get("gpu")
     gpus = gpu.count if gpu else 0

@@ -68,11 +68,11 @@ def _nodes(r, w) -> list:
         loc = w.origin.get(f"node_labels.{key}", w.at("node_labels"))
         if key in first_class:
             out.append(diag("node-label-field", loc, f"{key} is what `{first_class[key]}` writes; set there, the "
-                            "rules that check it see it", f"use `{first_class[key]}`", workload=w.name))
+                            "rules that check it see it", f"use `{first_class[key]}`", workload=w.name, at_key=True))
         elif known and key not in known and not key.startswith(prefixes):
             out.append(diag("node-label", loc, f"node label {key!r} is not one {r.profile.name} documents: if no "
                             "node has it, the pod stays Pending", f"check `kubectl get nodes -L {key}`",
-                            severity="warning", workload=w.name))
+                            severity="warning", workload=w.name, at_key=True))
     for use, avoid, what in (("hosts", "avoid_hosts", "host"), ("zones", "avoid_zones", "zone")):
         both = sorted(set(w.pod.get(use) or ()) & set(w.pod.get(avoid) or ()))
         if both:

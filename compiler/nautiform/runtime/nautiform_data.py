@@ -35,8 +35,12 @@ Spec (JSON object)
                                                # S3/HF file) are extracted, then removed
       "in_place": false,   # true: DEST itself cannot be renamed (it is a mount point;
                            # detected automatically with os.path.ismount)
+      "flatten": true,     # optional, with unpack: an archive holding one top folder
+                           # gives DEST/x instead of DEST/top/x
       "source": one of
-        {"type": "http", "url": "https://...", "sha256": "<64 hex>",  # sha256 required
+        {"type": "http", "url": "https://...", "sha256": "<64 hex>",  # exactly one of
+         "md5": "<32 hex>", "unverified": true,   # sha256, md5, unverified (no check,
+                                                  # logged as such; ETag etc. as identity)
          "filename": "optional name to save as (default: last URL path segment)",
          "headers_env": {"Authorization": "ENV_VAR"}}      # optional, value from env
         {"type": "s3", "bucket": "b", "prefix": "some/dir/",   # "" = whole bucket
@@ -49,6 +53,8 @@ Spec (JSON object)
          "part_size_mib": 50, "concurrency": 5,   # optional: parts of one big object
                                                   # (s5cmd -p/-c, rclone multi-thread)
          "verify": "size" | "md5"}   # md5: also check single-part objects' ETag MD5
+                 # a GCS bucket is this with endpoint https://storage.googleapis.com (its XML
+                 # API, HMAC keys or anonymous; the default region is then "auto")
         {"type": "git", "repo": "https://host/org/repo.git", "ref": "main|tag|<sha>",
          "keep_git": false}                                    # drop .git by default
         {"type": "hf", "repo": "org/name", "revision": "main|<sha>",
@@ -64,7 +70,10 @@ Spec (JSON object)
     }
 
 Credentials come only from the environment (set from Secret references):
-AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (S3, required unless anonymous),
+AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (S3, required unless anonymous), or
+NAUTIFORM_S3CFG, the path of an s3cmd config file whose [default] section gives
+access_key / secret_key (and host_base / use_https: the endpoint when neither
+the spec nor $S3_ENDPOINT_URL gives one) for every S3 operation,
 HF_TOKEN (HF, optional unless "secret" is set), GIT_USERNAME / GIT_PASSWORD
 (git, optional unless "secret" is set).  Their values are never printed and
 never put on a command line (tools read them from the environment).
@@ -73,7 +82,7 @@ Guarantees
 ----------
 * Idempotent: ``DEST/.nautiform-data.json`` (the marker) holds the spec key (a
   hash of the declared source, unpack and name) and the source's resolved
-  identity: url+sha256 (http); a digest of the listing of keys, sizes and ETags
+  identity: url+checksum (http); a digest of the listing of keys, sizes and ETags
   (s3); the commit (git); the revision sha (hf).  A fetch whose spec key and
   identity match the marker does nothing; a changed source is fetched again.
 * Atomic: data goes to a work directory beside DEST (``.NAME.nautiform-work``),
@@ -154,6 +163,7 @@ EXIT_TRANSFER = 4
 EXIT_TIMEOUT = 5
 
 SECRET_ENV = ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "HF_TOKEN", "GIT_PASSWORD"]
+SECRET_VALUES: list = []  # secrets read from files ($NAUTIFORM_S3CFG), redacted like SECRET_ENV's
 
 
 class DataError(Exception):
@@ -175,6 +185,8 @@ def redact(text: str) -> str:
         val = os.environ.get(var)
         if val and len(val) >= 4:
             text = text.replace(val, "<%s>" % var)
+    for val in SECRET_VALUES:
+        text = text.replace(val, "<key from $NAUTIFORM_S3CFG>")
     return text
 
 
@@ -219,10 +231,7 @@ def check_spec(spec: dict, dest: str | None = None) -> dict:
     if kind == "http":
         if not isinstance(src.get("url"), str) or not re.match(r"^https?://", src["url"]):
             raise DataError("source.url must be an http(s) URL")
-        sha = src.get("sha256")
-        if not isinstance(sha, str) or not re.match(r"^[0-9a-fA-F]{64}$", sha):
-            raise DataError("source.sha256 (64 hex digits) is required for http source %s" % src["url"])
-        src["sha256"] = sha.lower()
+        _check_http_checksum(src)
     elif kind == "s3":
         if not isinstance(src.get("bucket"), str) or not src["bucket"]:
             raise DataError("source.bucket is required for an s3 source")
@@ -257,7 +266,42 @@ def check_spec(spec: dict, dest: str | None = None) -> dict:
         src["workers"] = int(src.get("workers") or 8)
     elif kind != "push":
         raise DataError("source.type must be http, s3, git, hf or push, got %r" % (kind,))
+    flatten = spec.pop("flatten", None)  # absent and false are the same spec (and spec key)
+    if flatten not in (None, False, True):
+        raise DataError("spec.flatten must be true or false, got %r" % (flatten,))
+    if flatten:
+        if not unpack:
+            raise DataError("spec.flatten is for an unpacked archive: set spec.unpack too")
+        spec["flatten"] = True
     return spec
+
+
+def _check_http_checksum(src: dict) -> None:
+    """Exactly one of sha256, md5 (hex, stored lowercase) and unverified: true."""
+    if src.get("unverified") not in (None, False, True):
+        raise DataError("source.unverified must be true or false, got %r" % (src["unverified"],))
+    if not src.get("unverified"):
+        src.pop("unverified", None)  # false is the same spec as absent
+    given = [k for k in ("sha256", "md5", "unverified") if src.get(k) is not None]
+    if len(given) != 1:
+        raise DataError("http source %s needs exactly one of source.sha256 (64 hex digits), source.md5 "
+                        "(32 hex digits) or source.unverified: true, got %s" % (
+                            src["url"], ", ".join(given) or "none"))
+    for algo, digits in (("sha256", 64), ("md5", 32)):
+        val = src.get(algo)
+        if val is None:
+            continue
+        if not isinstance(val, str) or not re.match(r"^[0-9a-fA-F]{%d}$" % digits, val):
+            raise DataError("source.%s must be %d hex digits for http source %s" % (algo, digits, src["url"]))
+        src[algo] = val.lower()
+
+
+def http_checksum(src: dict) -> tuple | None:
+    """(algorithm name, expected hex digest) of an http source, or None when it is unverified."""
+    for algo in ("sha256", "md5"):
+        if src.get(algo):
+            return algo, src[algo]
+    return None
 
 
 def spec_key(spec: dict) -> str:
@@ -269,8 +313,10 @@ def spec_key(spec: dict) -> str:
         src.pop("endpoint", None)
     if src.get("type") == "hf":
         src.pop("endpoint", None)
-    body = json.dumps({"name": spec["name"], "source": src, "unpack": spec.get("unpack")},
-                      sort_keys=True, separators=(",", ":"))
+    declared = {"name": spec["name"], "source": src, "unpack": spec.get("unpack")}
+    if spec.get("flatten"):
+        declared["flatten"] = True  # only when set: every earlier spec keeps its key
+    body = json.dumps(declared, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -321,22 +367,79 @@ def need_env(var: str, spec: dict, what: str) -> str:
             spec["name"], what, var, secret, var, secret, var, var))
 
 
+def s3cfg(path: str) -> dict:
+    """The [default] section of an s3cmd config file ($NAUTIFORM_S3CFG, mounted from a Secret).
+    Its key values are kept out of everything we print."""
+    import configparser
+
+    parser = configparser.RawConfigParser()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            parser.read_file(fh)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError("cannot read the s3cmd config %s ($NAUTIFORM_S3CFG): %s" % (
+            path, getattr(exc, "strerror", None) or type(exc).__name__))
+    except configparser.Error as exc:  # its message would quote the file's lines: keys, maybe
+        raise DataError("the s3cmd config %s ($NAUTIFORM_S3CFG) is not an INI file (%s)" % (
+            path, type(exc).__name__))
+    if not parser.has_section("default"):
+        raise DataError("the s3cmd config %s ($NAUTIFORM_S3CFG) has no [default] section" % path)
+    cfg = {k: v.strip() for k, v in parser.items("default")}
+    for name in ("secret_key", "access_key", "access_token"):
+        if len(cfg.get(name) or "") >= 4 and cfg[name] not in SECRET_VALUES:
+            SECRET_VALUES.append(cfg[name])
+    return cfg
+
+
+def s3cfg_endpoint() -> str | None:
+    """host_base (and use_https, default true) of $NAUTIFORM_S3CFG as an endpoint URL, if set."""
+    path = os.environ.get("NAUTIFORM_S3CFG")
+    cfg = s3cfg(path) if path else {}
+    host = cfg.get("host_base")
+    if not host:
+        return None
+    if re.match(r"^https?://", host):
+        return host
+    https = (cfg.get("use_https") or "true").lower() not in ("false", "no", "off", "0")
+    return "%s://%s" % ("https" if https else "http", host)
+
+
 def s3_credentials(spec: dict) -> tuple | None:
     src = spec["source"]
     if src.get("anonymous"):
         return None
+    path = os.environ.get("NAUTIFORM_S3CFG")
+    if path:
+        cfg = s3cfg(path)
+        missing = [k for k in ("access_key", "secret_key") if not cfg.get(k)]
+        if missing:
+            raise DataError("dataset %s: the s3cmd config %s ($NAUTIFORM_S3CFG, from the Secret %s) has no %s "
+                            "in its [default] section" % (spec["name"], path, src.get("secret") or "<secret-name>",
+                                                          " or ".join(missing)))
+        return cfg["access_key"], cfg["secret_key"], cfg.get("access_token") or None
     key = need_env("AWS_ACCESS_KEY_ID", spec, "the S3 bucket %s" % src["bucket"])
     secret = need_env("AWS_SECRET_ACCESS_KEY", spec, "the S3 bucket %s" % src["bucket"])
     return key, secret, os.environ.get("AWS_SESSION_TOKEN") or None
 
 
 def s3_endpoint(explicit: str | None) -> str:
-    ep = explicit or os.environ.get("S3_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL")
+    ep = explicit or os.environ.get("S3_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL") or s3cfg_endpoint()
     if not ep:
         raise DataError("no S3 endpoint: set source.endpoint or $S3_ENDPOINT_URL "
                         "(NRP inside: http://rook-ceph-rgw-nautiluss3.rook, "
                         "outside: https://s3-west.nrp-nautilus.io)")
     return ep.rstrip("/")
+
+
+def is_gcs(endpoint: str) -> bool:
+    """Google Cloud Storage's XML API: the compiler writes a `gcs` source as s3 at this endpoint."""
+    return urllib.parse.urlsplit(endpoint).hostname == "storage.googleapis.com"
+
+
+def default_region(endpoint: str) -> str:
+    """The SigV4 region when neither the spec nor $AWS_REGION names one ("auto" is what GCS
+    documents for HMAC keys)."""
+    return "auto" if is_gcs(endpoint) else "us-east-1"
 
 
 # --------------------------------------------------------------------------- HTTP helpers
@@ -507,7 +610,9 @@ def s3_error_text(exc: Exception, bucket: str) -> str:
         hint = ""
         if exc.code in (401, 403) or code in ("InvalidAccessKeyId", "SignatureDoesNotMatch",
                                               "AccessDenied"):
-            hint = " (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket's policy)"
+            hint = " (check %s and the bucket's policy)" % (
+                "the keys in $NAUTIFORM_S3CFG" if os.environ.get("NAUTIFORM_S3CFG")
+                else "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY")
         if code == "NoSuchBucket":
             hint = " (bucket %s does not exist on this endpoint)" % bucket
         return "HTTP %d %s%s" % (exc.code, code or exc.reason, hint)
@@ -570,14 +675,23 @@ def pick_s3_tool(wanted: str) -> tuple:
     return "builtin", None
 
 
-def tool_env(endpoint: str, region: str, anonymous: bool) -> dict:
+def tool_env(endpoint: str, region: str, anonymous: bool, creds: tuple | None = None) -> dict:
+    """The environment of s5cmd/rclone; creds (from $NAUTIFORM_S3CFG, say) go in as AWS_*, never on
+    a command line."""
     env = dict(os.environ)
+    if creds and not anonymous:
+        env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = creds[0], creds[1]
+        if creds[2]:
+            env["AWS_SESSION_TOKEN"] = creds[2]
+        else:
+            env.pop("AWS_SESSION_TOKEN", None)
     env.setdefault("AWS_REGION", region)
     env.setdefault("AWS_DEFAULT_REGION", region)
     # rclone remote "nautiform" defined by environment: no config file, no
     # secrets on the command line (env_auth reads AWS_* from the environment).
     env["RCLONE_CONFIG_NAUTIFORM_TYPE"] = "s3"
-    env["RCLONE_CONFIG_NAUTIFORM_PROVIDER"] = "Ceph"
+    # GCS: "Other" keeps rclone to plain S3 calls (V1 listing, no URL-encoded listings)
+    env["RCLONE_CONFIG_NAUTIFORM_PROVIDER"] = "Other" if is_gcs(endpoint) else "Ceph"
     env["RCLONE_CONFIG_NAUTIFORM_ENDPOINT"] = endpoint
     env["RCLONE_CONFIG_NAUTIFORM_REGION"] = region
     env["RCLONE_CONFIG_NAUTIFORM_FORCE_PATH_STYLE"] = "true"
@@ -600,7 +714,7 @@ def s3_transfer_down(tool: str, path: str | None, endpoint: str, bucket: str, pr
                      listing: list, stage: str, workers: int, creds, region: str,
                      part_size_mib: int | None = None, concurrency: int | None = None) -> None:
     anonymous = creds is None
-    env = tool_env(endpoint, region, anonymous)
+    env = tool_env(endpoint, region, anonymous, creds)
     parts = []
     if tool == "s5cmd":
         argv = [path, "--endpoint-url", endpoint, "--numworkers", str(workers),
@@ -643,8 +757,22 @@ def s3_transfer_down(tool: str, path: str | None, endpoint: str, bucket: str, pr
 # --------------------------------------------------------------------------- sources
 
 def resolve_http(spec: dict) -> str:
+    """url and checksum; for an unverified file, what the server says about its current version
+    (ETag, Last-Modified, length: a changed file is fetched again), or nothing when it says nothing."""
     src = spec["source"]
-    return "http:%s#sha256=%s" % (src["url"], src["sha256"])
+    checksum = http_checksum(src)
+    if checksum:
+        return "http:%s#%s=%s" % (src["url"], checksum[0], checksum[1])
+    return "http:%s#unverified%s" % (src["url"], _http_version(src["url"], _http_headers(spec)))
+
+
+def _http_version(url: str, headers: dict) -> str:
+    try:
+        with http_open(url, headers, method="HEAD", timeout=60) as resp:
+            got = [(name, resp.headers.get(name)) for name in ("ETag", "Last-Modified", "Content-Length")]
+    except (urllib.error.URLError, OSError, ValueError):
+        return ""  # the GET reports a real failure
+    return "".join(";%s=%s" % (name.lower(), val) for name, val in got if val)
 
 
 def _http_headers(spec: dict) -> dict:
@@ -657,8 +785,9 @@ def _http_headers(spec: dict) -> dict:
 
 
 def download_http(url: str, part: str, headers: dict, expect_sha: str | None,
-                  expect_size: int | None = None) -> None:
-    """Download url to part, resuming an existing partial file when possible."""
+                  expect_size: int | None = None, algorithm: str = "sha256") -> None:
+    """Download url to part, resuming an existing partial file when possible; expect_sha is the
+    expected hex digest by `algorithm` (sha256 or md5), None to check nothing."""
     for attempt in (1, 2):
         have = os.path.getsize(part) if os.path.exists(part) else 0
         hdrs = dict(headers)
@@ -702,10 +831,10 @@ def download_http(url: str, part: str, headers: dict, expect_sha: str | None,
         if expect_size is not None and size != expect_size:
             msg = "%s: got %d bytes, expected %d" % (url, size, expect_size)
         elif expect_sha is not None:
-            got = sha256_file(part)
+            got = sha256_file(part, getattr(hashlib, algorithm))
             if got == expect_sha:
                 return
-            msg = "sha256 mismatch for %s: expected %s, got %s" % (url, expect_sha, got)
+            msg = "%s mismatch for %s: expected %s, got %s" % (algorithm, url, expect_sha, got)
         else:
             return
         if have and attempt == 1:
@@ -738,22 +867,30 @@ def fetch_http(spec: dict, work: str, stage: str) -> dict:
     if "/" in name or name in (".", ".."):
         raise DataError("source.filename must be a plain file name")
     part = os.path.join(work, "download.part")
+    checksum = http_checksum(src)
+    if checksum is None and os.path.exists(part):
+        os.unlink(part)  # resume only what a checksum can verify: the file may have changed
     log("downloading %s" % url)
-    download_http(url, part, _http_headers(spec), src["sha256"])
-    log("sha256 ok (%s)" % src["sha256"])
+    algorithm, want = checksum or ("sha256", None)
+    download_http(url, part, _http_headers(spec), want, algorithm=algorithm)
+    if checksum:
+        log("%s ok (%s)" % checksum)
+    else:
+        log("WARNING: %s was NOT verified (the spec says unverified: true, so no checksum was checked); "
+            "%d bytes as the server sent them" % (url, os.path.getsize(part)))
     if spec.get("unpack"):
         unpack(part, spec["unpack"], stage)
         os.unlink(part)
     else:
         os.replace(part, os.path.join(stage, name))
-    return {}
+    return {} if checksum else {"unverified": True}
 
 
 def s3_listing(spec: dict) -> tuple:
     src = spec["source"]
     endpoint = s3_endpoint(src.get("endpoint"))
     creds = s3_credentials(spec)
-    region = src.get("region") or os.environ.get("AWS_REGION") or "us-east-1"
+    region = src.get("region") or os.environ.get("AWS_REGION") or default_region(endpoint)
     client = S3(endpoint, creds, region)
     try:
         listing = client.list(src["bucket"], src["prefix"])
@@ -1081,7 +1218,7 @@ def fetch_hf(spec: dict, work: str, stage: str, sha: str, files: list) -> dict:
         archive = os.path.join(work, "archive")
         os.replace(os.path.join(stage, *files[0][0].split("/")), archive)
         for d in os.listdir(stage):
-            shutil.rmtree(os.path.join(stage, d))
+            _rm(os.path.join(stage, d))
         unpack(archive, spec["unpack"], stage)
         os.unlink(archive)
     return {"revision_sha": sha, "files": len(files)}
@@ -1133,6 +1270,29 @@ def _unzip(archive: str, target: str) -> None:
             mode = (info.external_attr >> 16) & 0o777
             if mode and not info.is_dir():
                 os.chmod(os.path.join(target, info.filename), mode | 0o600)
+
+
+def flatten(stage: str, work: str) -> str | None:
+    """If what was unpacked into stage is one top-level folder, make its contents stage's own
+    (DEST/x instead of DEST/top/x); returns the folder's name, or None when there is nothing to do.
+    It all happens in the work directory, before anything is installed: a kill half-way leaves
+    DEST as it was (the next fetch unpacks again)."""
+    entries = [e for e in os.listdir(stage) if e != MANIFEST]  # a pushed prefix's manifest stays on top
+    top = os.path.join(stage, entries[0]) if len(entries) == 1 else None
+    if top is None or os.path.islink(top) or not os.path.isdir(top):
+        log("flatten: the archive holds %d top-level entries, not one folder; keeping them as they are"
+            % len(entries))
+        return None
+    flat = os.path.join(work, "flat")
+    _rm(flat)
+    os.replace(top, flat)
+    for rest in os.listdir(stage):  # the manifest, if any; a folder's own copy wins
+        if not os.path.lexists(os.path.join(flat, rest)):
+            os.replace(os.path.join(stage, rest), os.path.join(flat, rest))
+    _rm(stage)
+    os.replace(flat, stage)
+    log("flatten: the contents of %s/ are the dataset" % entries[0])
+    return entries[0]
 
 
 # --------------------------------------------------------------------------- fetch
@@ -1304,6 +1464,10 @@ def _fetch_locked(spec: dict, lay: dict, key: str, identity: str, ctx: dict, for
         extra = fetch_git(spec, work, stage, ctx["commit"])
     else:
         extra = fetch_hf(spec, work, stage, ctx["sha"], ctx["files"])
+    if spec.get("flatten"):
+        top = flatten(stage, work)
+        if top:
+            extra["flattened"] = top
 
     nfiles, nbytes = 0, 0
     for root, _dirs, files in os.walk(stage):
@@ -1421,12 +1585,12 @@ def sync_out(src: str, dest: str, endpoint: str | None = None, tool: str = "auto
     fake = {"name": "outputs", "source": {"type": "s3", "bucket": bucket, "secret": secret}}
     creds = s3_credentials(fake)
     endpoint = s3_endpoint(endpoint)
-    region = region or os.environ.get("AWS_REGION") or "us-east-1"
+    region = region or os.environ.get("AWS_REGION") or default_region(endpoint)
     if not files:
         log("nothing to sync: %s is empty" % src)
         return {"files": 0}
     name, path = pick_s3_tool(tool)
-    env = tool_env(endpoint, region, creds is None)
+    env = tool_env(endpoint, region, creds is None, creds)
     target = "s3://%s/%s" % (bucket, (prefix + "/") if prefix else "")
     log("uploading %d files from %s to %s with %s" % (len(files), src, target, name))
     if name == "s5cmd":

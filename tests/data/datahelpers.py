@@ -94,6 +94,7 @@ class FileServer:
     def __init__(self):
         self.files: dict[str, bytes] = {}
         self.requests: list[dict] = []
+        self.heads = 0  # HEAD requests (an unverified file's version)
         self.lock = threading.Lock()
         self.delay = 0.0  # seconds to sleep after each chunk
         self.chunk = 64 * 1024
@@ -140,6 +141,17 @@ class FileServer:
                 if body is None:
                     return self._send(404, b"not found")
                 self._send_body(body)
+
+            def do_HEAD(self):
+                """What a server says about a file's current version (not counted in requests)."""
+                body = server.files.get(urllib.parse.unquote(urllib.parse.urlsplit(self.path).path))
+                with server.lock:
+                    server.heads += 1
+                self.send_response(404 if body is None else 200)
+                self.send_header("Content-Length", str(len(body or b"")))
+                if body is not None:
+                    self.send_header("ETag", '"%s"' % sha256(body)[:16])
+                self.end_headers()
 
             def _send(self, code, body, ctype="text/plain"):
                 self.send_response(code)

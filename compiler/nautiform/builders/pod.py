@@ -66,7 +66,12 @@ def pod_spec(r: Resolved, w: ResolvedWorkload, command: list[str] | None, init: 
     if workdir:
         container["workingDir"] = workdir
     if code:
-        containers_init.append(_git_init(r, code))
+        checkout = _git_init(r, code)
+        security = pod.get("security")
+        if security is not None and security.run_as_user:
+            # another user has no writable home in the git image; git keeps its credential helper there
+            checkout["env"] = sorted(checkout["env"] + [{"name": "HOME", "value": "/tmp"}], key=lambda e: e["name"])
+        containers_init.append(checkout)
         if code.ssh_key:
             volumes["ssh-key"] = {"secret": {"secretName": code.ssh_key, "defaultMode": 0o400}}
     containers_init += init  # after the checkout: a dataset may be read by the code's first step

@@ -382,6 +382,8 @@ class ServiceWorkload(WorkloadBase):
     command = optional(Command, None, "Default: the image's own entrypoint.")
     port = required(Int(ge=1, le=65535), "The port the program listens on; the Service forwards it.")
     replicas = optional(Int(ge=1, le=100), 1, "Pods behind the Service.")
+    after = optional(ListOf(DnsLabel, 1, what="after"), None, "Not for a service (lint: service-after): it starts "
+                     "when it is deployed.")
 
 
 WORKLOAD_KINDS: dict[str, type[Record]] = {"interactive": Interactive, "job": JobWorkload, "sweep": SweepWorkload,

@@ -73,7 +73,9 @@ def pod_spec(r: Resolved, w: ResolvedWorkload, command: list[str] | None, init: 
             checkout["env"] = sorted(checkout["env"] + [{"name": "HOME", "value": "/tmp"}], key=lambda e: e["name"])
         containers_init.append(checkout)
         if code.ssh_key:
-            volumes["ssh-key"] = {"secret": {"secretName": code.ssh_key, "defaultMode": 0o400}}
+            # another user than root cannot read root's 0400 file; ssh accepts a key the user does not own
+            private = 0o444 if security is not None and security.run_as_user else 0o400
+            volumes["ssh-key"] = {"secret": {"secretName": code.ssh_key, "defaultMode": private}}
     containers_init += init  # after the checkout: a dataset may be read by the code's first step
     if w.mounts:
         container["volumeMounts"] = sorted((_mount(m) for m in w.mounts), key=lambda m: m["mountPath"])

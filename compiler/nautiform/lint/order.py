@@ -5,6 +5,7 @@
 - after-interactive: a run waits for an interactive pod, which never "finishes" (it sleeps until its
   deadline, and its end is not a success).
 - after-service: a run waits for a service, which runs until it is removed (issue 14).
+- service-after: a service that waits: a Deployment starts when it is deployed (nothing suspends it).
 """
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ def check(r, manifests) -> list:
     out = []
     by_name = {w.name: w for w in r.workloads}
     for w in r.workloads:
+        if w.kind == "service" and w.spec.after:
+            out.append(diag("service-after", w.loc + ("after",), f"service {w.name!r} cannot wait: it starts when it "
+                            "is deployed", "remove `after`; to serve what a job writes, let the program wait for its "
+                            "file, or add the service in a later merge", at_key=True))
+            continue
         for i, name in enumerate(getattr(w.spec, "after", None) or ()):
             loc = w.loc + ("after", i)
             if name not in by_name:

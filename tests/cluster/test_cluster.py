@@ -143,7 +143,7 @@ def test_unsatisfiable_requests_stay_pending_with_scheduler_reason(cluster, name
     cluster.apply_yaml(pod("nine-gpus", gpus=9), namespace)
     cluster.apply_yaml(pod("no-such-gpu", product="NVIDIA-H999"), namespace)
     nine = cluster.pending_reason("nine-gpus", namespace)
-    assert "0/5 nodes are available" in nine
+    assert "0/6 nodes are available" in nine
     assert "Insufficient nvidia.com/gpu" in nine
     unknown = cluster.pending_reason("no-such-gpu", namespace)
     assert "didn't match Pod's node affinity/selector" in unknown

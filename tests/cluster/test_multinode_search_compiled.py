@@ -52,7 +52,7 @@ def west_gpu_nodes(cluster) -> list[str]:
 
 def test_nodes_n_runs_one_rank_per_node_in_one_region_and_rank_0_ends_it(cluster, namespace, tmp_path):
     nodes = min(3, len(west_gpu_nodes(cluster)))
-    assert nodes >= 2, "the simulated Nautilus needs two GPU nodes in us-west"
+    assert nodes == 3, "the simulated Nautilus has three GPU nodes in us-west"
     p = Project(cluster, tmp_path / "mn", namespace).write(MULTINODE.format(ns=namespace, nodes=nodes,
                                                                             toleration=LARGE_GPU))
     run = p.apply()

@@ -17,6 +17,12 @@ _MISSING_HINTS = {"version": "add `version: 1` at the top", "name": "e.g. name: 
                   "trials": "the search's budget, e.g. trials: 40"}
 
 
+def _missing_hint(loc: tuple) -> str:
+    if loc[-1] == "name" and "setup" in loc:  # a setup step's name, not the project's
+        return "e.g. name: install (its container is setup-install)"
+    return _MISSING_HINTS.get(str(loc[-1]), "add it")
+
+
 def validate(loaded: Loaded) -> Project:
     try:
         return Project.from_data(loaded.data)
@@ -31,7 +37,7 @@ def _diagnostic(p: Problem, loaded: Loaded) -> Diagnostic:
         hint = hint.replace("{source}", source)
         message = re.sub(r"a number \([^)]*\)", f"a number ({source})", message)
     if p.code == "missing":
-        hint = hint or _MISSING_HINTS.get(str(p.loc[-1]), "add it")
+        hint = hint or _missing_hint(p.loc)
         pos = loaded.position(p.loc[:-1], key=True)  # a missing key is shown where it belongs
     else:  # an empty value (`KEY:`) has no place of its own: show its key
         pos = loaded.position(p.loc, key=p.at_key or source == "")

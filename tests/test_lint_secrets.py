@@ -22,7 +22,7 @@ HF = "hf_" + "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3k"
     ("AKIA" + "IOSFODNN7EXAMPLE", "an AWS access key id", "AKIA****"),
     ("glpat-" + "xY4_kL9-mN2pQ7rS1tUv", "a GitLab token", "glpat-****"),
     ("ghp_" + "a1B2c3D4e5" * 3 + "F6g7H8", "a GitHub token", "ghp_****"),
-    ("github_pat_11ABCDEFG0123456789_abcdefghijklmnop", "a GitHub token", "github_pat_****"),
+    ("github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnop", "a GitHub token", "github_pat_****"),
     ("https://oauth2:s3cr3t@gitlab.example.org/g/p.git", "a password in a URL", "https://****:****@gitlab.example.org"),
     ("HF_TOKEN=aB3dE5gH7jK9mN1pQ3sT5vX7 python x.py", "a literal HF_TOKEN", "HF_TOKEN=****"),
     ("-----BEGIN OPENSSH PRIVATE KEY-----", "a private key", "****"),

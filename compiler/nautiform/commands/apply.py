@@ -33,15 +33,13 @@ def load(out: Path):
         return None
 
 
-def marked(tree, repo: str, commit: str, given: dict | None = None, missing: list | None = None) -> list[Obj]:
+def marked(tree, repo: str, commit: str, given: dict | None = None) -> list[Obj]:
     """The declared objects with the ownership marks apply writes (never in generated/: a fork's
     generated/ is byte-identical, its deploys are not the same owner) and the submit-time values filled in
-    (values.py; `given` from --value; what nothing gives is added to `missing`)."""
+    (values.py; `given` from --value)."""
     out = []
     for o in tree.objs:
-        body, unfilled = values.fill(json.loads(json.dumps(o.body)), given or {}, os.environ)
-        if missing is not None:
-            missing += unfilled
+        body = values.fill(json.loads(json.dumps(o.body)), given or {}, os.environ)[0]
         notes = body["metadata"].setdefault("annotations", {})
         notes.update(marks(repo, tree.project_file))
         if o.kind in ("Job", "Pod"):
@@ -57,8 +55,8 @@ def apply(out: Path, allow_data_loss: bool, dry_run: bool, allow_move: bool = Fa
     if tree is None:
         return 1
     given, errors = values.parse(value)
-    if not errors:
-        marked(tree, "", "", given, errors)
+    if not errors:  # checked before the lease and the cluster: a missing value changes nothing
+        errors = [e for o in tree.objs for e in values.fill(o.body, given, os.environ)[1]]
     if errors:
         for e in errors:
             print(f"error: {e}", file=sys.stderr)

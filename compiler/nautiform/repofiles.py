@@ -32,8 +32,8 @@ def configmaps(project_name: str, contents: Mapping) -> Mapping[str, FileCM]:
 
     out: dict = {}
     stems: dict[str, int] = {}
-    for rel in sorted(contents):
-        slug = re.sub(r"[^a-z0-9]+", "-", rel.lower()).strip("-")[:40].strip("-") or "file"
+    slugs = {rel: re.sub(r"[^a-z0-9]+", "-", rel.lower()).strip("-")[:40].strip("-") or "file" for rel in contents}
+    for slug in slugs.values():
         stems[slug] = stems.get(slug, 0) + 1
     for rel, found in sorted(contents.items()):
         if found is None:
@@ -46,12 +46,11 @@ def configmaps(project_name: str, contents: Mapping) -> Mapping[str, FileCM]:
             text, binary = data.decode("utf-8"), None
         except UnicodeDecodeError:
             text, binary = None, base64.b64encode(data).decode("ascii")
-        slug = re.sub(r"[^a-z0-9]+", "-", rel.lower()).strip("-")[:40].strip("-") or "file"
+        slug = slugs[rel]
         stem = f"file-{slug}" if stems[slug] == 1 else f"file-{slug}-{digest(rel, 6)}"
         name = object_name(project_name, "file", slug, suffix=digest([key, text, binary, executable]))
         out[rel] = FileCM(rel, name, key, text, binary, 0o555 if executable else 0o444, len(data), stem)
     return MappingProxyType(out)
-
 
 
 def referenced(project) -> list[str]:
